@@ -1,0 +1,139 @@
+// Frame encoding (RFC 6455 §5.2). Servers send header and payload as two buffers for
+// one vectored write; clients mask the payload into a single buffer with a fresh key.
+import { SCRATCH, SCRATCH_BYTES } from '../../assembly/layout.js';
+import { maskCopy } from './fallback/mask.js';
+import { acquireKernels } from './kernel-pool.js';
+
+/** Supplies 32-bit masking keys; the default draws them from `crypto.getRandomValues` in batches. */
+export type MaskKeySource = () => number;
+
+const KEY_BATCH = 1024;
+
+/** A key source over `random` (default `crypto.getRandomValues`) that asks for 1024 keys at a time. */
+export function createMaskKeyPool(
+  random: (target: Uint32Array) => Uint32Array = (target) => crypto.getRandomValues(target),
+): MaskKeySource {
+  const keys = new Uint32Array(KEY_BATCH);
+  let next = KEY_BATCH;
+  return () => {
+    if (next === KEY_BATCH) {
+      random(keys);
+      next = 0;
+    }
+    return keys[next++];
+  };
+}
+
+let defaultKeySource: MaskKeySource | undefined;
+
+/** Options of {@link encodeFrame}. */
+export interface EncodeOptions {
+  /** FIN bit. Default true. */
+  fin?: boolean;
+  /** RSV1 bit (permessage-deflate). Default false. */
+  rsv1?: boolean;
+  /** Mask the payload, as a client must. Default false. */
+  mask?: boolean;
+  /** Where mask keys come from. Default: a `crypto.getRandomValues` pool. */
+  maskKeys?: MaskKeySource;
+  /** Use the WebAssembly kernel for large payloads. Default true. */
+  wasm?: boolean;
+}
+
+/** Payloads at least this long are masked by the WebAssembly kernel (measured in bench/). */
+export const WASM_MASK_THRESHOLD = 512;
+
+/** Header bytes for a payload of `length`, with room for a mask key when `masked`. */
+export function headerLength(length: number, masked: boolean): number {
+  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + (masked ? 4 : 0);
+}
+
+/** Writes a frame header at `target[0..]`; returns where the payload starts. */
+export function writeHeader(
+  target: Uint8Array,
+  opcode: number,
+  length: number,
+  fin: boolean,
+  rsv1: boolean,
+  maskKey: number | undefined,
+): number {
+  target[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+  const maskBit = maskKey === undefined ? 0 : 0x80;
+  let at: number;
+  // RFC 6455 §5.2: lengths use the fewest bytes that hold them
+  if (length < 126) {
+    target[1] = maskBit | length;
+    at = 2;
+  } else if (length < 65536) {
+    target[1] = maskBit | 126;
+    target[2] = length >>> 8;
+    target[3] = length & 0xff;
+    at = 4;
+  } else {
+    target[1] = maskBit | 127;
+    const high = Math.floor(length / 4294967296);
+    target[2] = high >>> 24;
+    target[3] = (high >>> 16) & 0xff;
+    target[4] = (high >>> 8) & 0xff;
+    target[5] = high & 0xff;
+    target[6] = length >>> 24;
+    target[7] = (length >>> 16) & 0xff;
+    target[8] = (length >>> 8) & 0xff;
+    target[9] = length & 0xff;
+    at = 10;
+  }
+  if (maskKey !== undefined) {
+    target[at] = maskKey & 0xff;
+    target[at + 1] = (maskKey >>> 8) & 0xff;
+    target[at + 2] = (maskKey >>> 16) & 0xff;
+    target[at + 3] = maskKey >>> 24;
+    at += 4;
+  }
+  return at;
+}
+
+function maskWithKernel(payload: Uint8Array, target: Uint8Array, at: number, key: number): void {
+  const lease = acquireKernels(true);
+  try {
+    const { kernels } = lease;
+    for (let done = 0; done < payload.length; done += SCRATCH_BYTES) {
+      const piece = payload.subarray(done, done + SCRATCH_BYTES);
+      kernels.bytes.set(piece, SCRATCH);
+      // Pieces are multiples of 4 bytes long, so every piece starts at key byte 0.
+      kernels.maskInPlace(SCRATCH, piece.length, key, 0);
+      target.set(kernels.bytes.subarray(SCRATCH, SCRATCH + piece.length), at + done);
+    }
+  } finally {
+    lease.release();
+  }
+}
+
+/**
+ * Encodes one frame as buffers to write in order: `[header, payload]` unmasked (the
+ * payload is not copied), or one buffer with the masked payload when `mask` is set.
+ * Throws `RangeError` for a control frame over 125 bytes or an invalid opcode.
+ */
+export function encodeFrame(opcode: number, payload: Uint8Array, options: EncodeOptions = {}): Uint8Array[] {
+  if (!Number.isInteger(opcode) || opcode < 0 || opcode > 15 || (opcode > 2 && opcode < 8) || opcode > 10) {
+    throw new RangeError(`opcode ${opcode} is not defined by RFC 6455`);
+  }
+  const fin = options.fin !== false;
+  const length = payload.length;
+  // RFC 6455 §5.5: control frames carry at most 125 bytes and are never fragmented
+  if (opcode >= 8 && (length > 125 || !fin)) {
+    throw new RangeError('control frames carry at most 125 bytes and must not be fragmented');
+  }
+  const rsv1 = options.rsv1 === true;
+  if (options.mask !== true) {
+    const header = new Uint8Array(headerLength(length, false));
+    writeHeader(header, opcode, length, fin, rsv1, undefined);
+    return length === 0 ? [header] : [header, payload];
+  }
+  const keys = options.maskKeys ?? (defaultKeySource ??= createMaskKeyPool());
+  const key = keys() >>> 0;
+  const frame = new Uint8Array(headerLength(length, true) + length);
+  const at = writeHeader(frame, opcode, length, fin, rsv1, key);
+  if (length >= WASM_MASK_THRESHOLD && options.wasm !== false) maskWithKernel(payload, frame, at, key);
+  else maskCopy(payload, frame, at, key, 0);
+  return [frame];
+}

@@ -1,0 +1,245 @@
+// FrameParser: a push parser over the kernels. Bytes in, in any split; frame pieces out
+// through a sink, as views of the arena valid only during the callback. It never throws
+// on wire input: a violation is reported once through `sink.error` and input is then
+// discarded.
+import {
+  D_BYTE0,
+  D_FLAGS,
+  D_FRAME_LENGTH,
+  D_FRAME_OFFSET,
+  D_MASK_KEY,
+  D_PAYLOAD_LENGTH,
+  D_PAYLOAD_PTR,
+  DESCRIPTOR_BYTES,
+  DESCRIPTOR_CAPACITY,
+  DESCRIPTORS,
+  F_FIRST_PIECE,
+  F_HEADER_LENGTH_SHIFT,
+  F_LAST_PIECE,
+  F_MASKED,
+  ROLE_CLIENT,
+  ROLE_SERVER,
+  S_ALLOWED_RSV,
+  S_CONSUMED,
+  S_ERROR,
+  S_ERROR_OFFSET,
+  S_IN_PAYLOAD,
+  S_MAX_FRAME,
+  S_MAX_MESSAGE,
+  S_ROLE,
+  S_STREAM_BASE,
+  STATE,
+  STATE_USED_BYTES,
+  WINDOW,
+  WINDOW_BYTES,
+} from '../../assembly/layout.js';
+import { errorFromKernel, type WebSocketError } from './errors.js';
+import { acquireKernels, type KernelLease } from './kernel-pool.js';
+
+/** Default `maxFrame`: 16 MiB. */
+export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
+/** Default `maxMessage`: 64 MiB. */
+export const DEFAULT_MAX_MESSAGE = 64 * 1024 * 1024;
+
+/** Options of a {@link FrameParser}. */
+export interface FrameParserOptions {
+  /** `'server'` parses frames a client sent (they must be masked); `'client'` the reverse. */
+  role: 'server' | 'client';
+  /** Largest frame payload accepted; larger closes with 1009. Default 16 MiB. */
+  maxFrame?: number;
+  /** Largest message accepted (uncompressed messages; compressed ones are measured after inflation). Default 64 MiB. */
+  maxMessage?: number;
+  /** Accept RSV1 on a message's first frame (permessage-deflate negotiated). Default false. */
+  allowRsv1?: boolean;
+  /** Use the WebAssembly kernels when available. `false` forces the pure-TS path. Default true. */
+  wasm?: boolean;
+}
+
+/**
+ * One piece of a frame, reused from callback to callback: copy what you keep.
+ * A frame whose payload is all in one pushed chunk arrives as one piece with `first` and `last` set.
+ */
+export class FramePiece {
+  /** Stream offset of the frame's first header byte. */
+  offset = 0;
+  fin = false;
+  rsv1 = false;
+  rsv2 = false;
+  rsv3 = false;
+  opcode = 0;
+  masked = false;
+  /** The 4 mask-key bytes read little-endian; 0 when unmasked. */
+  maskKey = 0;
+  /** Header length in bytes (2-14); 0 for pieces after the first. */
+  headerLength = 0;
+  /** Payload length of the whole frame. */
+  length = 0;
+  /** This piece starts at payload byte 0 of its frame. */
+  first = false;
+  /** This piece ends its frame. */
+  last = false;
+  /** The arena the payload lies in, unmasked; valid only during the callback. */
+  bytes: Uint8Array = new Uint8Array(0);
+  /** Start index of this piece's payload in `bytes`. */
+  start = 0;
+  /** End index (exclusive) of this piece's payload in `bytes`. */
+  end = 0;
+
+  /** The piece's unmasked payload as a view, valid only during the callback. */
+  payload(): Uint8Array {
+    return this.bytes.subarray(this.start, this.end);
+  }
+}
+
+/** Where a {@link FrameParser} delivers what it finds. */
+export interface FrameSink {
+  /** A frame, or a piece of one (see `first`/`last`). */
+  frame(piece: FramePiece): void;
+  /** The first violation; nothing follows it. */
+  error(error: WebSocketError): void;
+}
+
+function checkLimit(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`${name} must be a non-negative safe integer, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Push parser for RFC 6455 frames. Enforces every §5 rule (RSV, reserved opcodes,
+ * masking by role, control frame length and FIN, minimal lengths, continuation order),
+ * `maxFrame`/`maxMessage`, and UTF-8 of text and close reasons across any split.
+ */
+export class FrameParser {
+  /** The first violation found, or `null`. */
+  error: WebSocketError | null = null;
+  private readonly sink: FrameSink;
+  private readonly preferWasm: boolean;
+  private readonly state = new Uint8Array(STATE_USED_BYTES);
+  private deferred: Uint8Array | null = null;
+  private bytesPushed = 0;
+  private readonly piece = new FramePiece();
+  private pushing = false;
+  private queued: Uint8Array[] = [];
+
+  constructor(sink: FrameSink, options: FrameParserOptions) {
+    if (options.role !== 'server' && options.role !== 'client') {
+      throw new TypeError(`role must be 'server' or 'client', got ${String(options.role)}`);
+    }
+    this.sink = sink;
+    this.preferWasm = options.wasm !== false;
+    const view = new DataView(this.state.buffer);
+    view.setInt32(S_ROLE, options.role === 'server' ? ROLE_SERVER : ROLE_CLIENT, true);
+    view.setInt32(S_ALLOWED_RSV, options.allowRsv1 === true ? 0x40 : 0, true);
+    view.setFloat64(S_MAX_FRAME, checkLimit('maxFrame', options.maxFrame, DEFAULT_MAX_FRAME), true);
+    view.setFloat64(S_MAX_MESSAGE, checkLimit('maxMessage', options.maxMessage, DEFAULT_MAX_MESSAGE), true);
+  }
+
+  /** Total bytes pushed so far. */
+  get bytesReceived(): number {
+    return this.bytesPushed;
+  }
+
+  /** Whether the stream stopped mid-frame (bytes of an unfinished frame are pending). */
+  get midFrame(): boolean {
+    const view = new DataView(this.state.buffer);
+    return this.deferred !== null || view.getInt32(S_IN_PAYLOAD, true) !== 0;
+  }
+
+  /** Parses `chunk`; the chunk is not retained. Pushing from inside a callback is queued. */
+  push(chunk: Uint8Array): void {
+    if (this.pushing) {
+      this.queued.push(chunk.slice());
+      return;
+    }
+    this.pushing = true;
+    try {
+      this.parse(chunk);
+      while (this.queued.length > 0) this.parse(this.queued.shift()!);
+    } finally {
+      this.pushing = false;
+    }
+  }
+
+  private parse(chunk: Uint8Array): void {
+    if (this.error !== null || chunk.length === 0) return;
+    const lease = acquireKernels(this.preferWasm);
+    try {
+      this.parseWith(lease, chunk);
+    } finally {
+      lease.release();
+    }
+  }
+
+  private parseWith(lease: KernelLease, chunk: Uint8Array): void {
+    const kernels = lease.kernels;
+    const arena = kernels.bytes;
+    const view = lease.view;
+    arena.set(this.state, STATE);
+    let deferredLength = 0;
+    if (this.deferred !== null) {
+      arena.set(this.deferred, WINDOW);
+      deferredLength = this.deferred.length;
+      this.deferred = null;
+    }
+    let offset = 0;
+    while (offset < chunk.length) {
+      const take = Math.min(WINDOW_BYTES - deferredLength, chunk.length - offset);
+      arena.set(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take), WINDOW + deferredLength);
+      view.setFloat64(STATE + S_STREAM_BASE, this.bytesPushed - deferredLength, true);
+      this.bytesPushed += take;
+      offset += take;
+      const end = WINDOW + deferredLength + take;
+      let position = WINDOW;
+      for (;;) {
+        const count = kernels.walk(position, end);
+        this.deliver(arena, view, count);
+        position = view.getInt32(STATE + S_CONSUMED, true);
+        const kernelError = view.getInt32(STATE + S_ERROR, true);
+        if (kernelError !== 0) {
+          this.fail(errorFromKernel(kernelError, view.getFloat64(STATE + S_ERROR_OFFSET, true)));
+          return;
+        }
+        if (count < DESCRIPTOR_CAPACITY) break;
+      }
+      deferredLength = end - position;
+      if (deferredLength > 0) arena.copyWithin(WINDOW, position, end);
+    }
+    if (deferredLength > 0) this.deferred = arena.slice(WINDOW, WINDOW + deferredLength);
+    this.state.set(arena.subarray(STATE, STATE + STATE_USED_BYTES));
+  }
+
+  private deliver(arena: Uint8Array, view: DataView, count: number): void {
+    const piece = this.piece;
+    piece.bytes = arena;
+    for (let i = 0; i < count; i++) {
+      const entry = DESCRIPTORS + i * DESCRIPTOR_BYTES;
+      const byte0 = arena[entry + D_BYTE0];
+      const flags = arena[entry + D_FLAGS];
+      piece.fin = (byte0 & 0x80) !== 0;
+      piece.rsv1 = (byte0 & 0x40) !== 0;
+      piece.rsv2 = (byte0 & 0x20) !== 0;
+      piece.rsv3 = (byte0 & 0x10) !== 0;
+      piece.opcode = byte0 & 0x0f;
+      piece.masked = (flags & F_MASKED) !== 0;
+      piece.first = (flags & F_FIRST_PIECE) !== 0;
+      piece.last = (flags & F_LAST_PIECE) !== 0;
+      piece.headerLength = flags >> F_HEADER_LENGTH_SHIFT;
+      piece.maskKey = view.getUint32(entry + D_MASK_KEY, true);
+      piece.start = view.getInt32(entry + D_PAYLOAD_PTR, true);
+      piece.end = piece.start + view.getInt32(entry + D_PAYLOAD_LENGTH, true);
+      piece.offset = view.getFloat64(entry + D_FRAME_OFFSET, true);
+      piece.length = view.getFloat64(entry + D_FRAME_LENGTH, true);
+      this.sink.frame(piece);
+    }
+  }
+
+  private fail(error: WebSocketError): void {
+    this.error = error;
+    this.deferred = null;
+    this.queued = [];
+    this.sink.error(error);
+  }
+}

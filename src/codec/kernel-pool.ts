@@ -1,0 +1,53 @@
+// Hands out kernels with their arena for the length of one synchronous operation.
+// There is one WebAssembly instance; a caller that needs kernels while it is in use
+// (a sink that parses another stream from inside a callback) gets a pure-TS arena.
+import { createFallbackKernels, createWasmKernels, type Kernels } from './kernels.js';
+
+/** Kernels lent for one operation; call `release()` when done with the arena. */
+export interface KernelLease {
+  readonly kernels: Kernels;
+  /** A DataView over the whole arena. */
+  readonly view: DataView;
+  release(): void;
+}
+
+class Lease implements KernelLease {
+  readonly view: DataView;
+  busy = false;
+  constructor(readonly kernels: Kernels) {
+    this.view = new DataView(kernels.bytes.buffer, kernels.bytes.byteOffset, kernels.bytes.byteLength);
+  }
+  release(): void {
+    this.busy = false;
+  }
+}
+
+let wasmLease: Lease | null | undefined;
+const fallbackLeases: Lease[] = [];
+
+/** Whether the WebAssembly kernels load here. */
+export function wasmAvailable(): boolean {
+  if (wasmLease === undefined) {
+    const kernels = createWasmKernels();
+    wasmLease = kernels === null ? null : new Lease(kernels);
+  }
+  return wasmLease !== null;
+}
+
+/** Lends the WebAssembly kernels when preferred, available and free; otherwise a pure-TS arena. */
+export function acquireKernels(preferWasm: boolean): KernelLease {
+  if (preferWasm && wasmAvailable() && !wasmLease!.busy) {
+    wasmLease!.busy = true;
+    return wasmLease!;
+  }
+  for (const lease of fallbackLeases) {
+    if (!lease.busy) {
+      lease.busy = true;
+      return lease;
+    }
+  }
+  const lease = new Lease(createFallbackKernels());
+  lease.busy = true;
+  fallbackLeases.push(lease);
+  return lease;
+}

@@ -1,0 +1,37 @@
+// The sans-I/O core's contract (after python-websockets): bytes and commands in,
+// events and bytes to write out. No sockets, no timers, no exceptions for peer input.
+import type { WebSocketError } from '../codec/errors.js';
+
+/** What the peer did, in the order it did it. */
+export type ProtocolEvent =
+  /** A whole message; text is a string, binary a Uint8Array the receiver owns. */
+  | { type: 'message'; data: string | Uint8Array; isBinary: boolean }
+  /** A ping; its pong is already in `dataToSend()`. */
+  | { type: 'ping'; data: Uint8Array }
+  | { type: 'pong'; data: Uint8Array }
+  /** The peer's close frame (1005 when it had no body). Its echo, if due, is already queued. */
+  | { type: 'close'; code: number; reason: string }
+  /** The peer broke the protocol; a close with `error.closeCode` is queued, further input is discarded. */
+  | { type: 'error'; error: WebSocketError };
+
+/** The end-of-stream marker in `dataToSend()`: half-close the transport after what precedes it. */
+export const END_OF_STREAM: unique symbol = Symbol('wasmws.endOfStream');
+
+/** One item of output: buffers to write in order in one go, or END_OF_STREAM. */
+export type OutputItem = readonly Uint8Array[] | typeof END_OF_STREAM;
+
+/** `open` until a close is sent or received, `closing` until both are, then `closed`. */
+export type ProtocolState = 'open' | 'closing' | 'closed';
+
+/** Options of a Protocol. */
+export interface ProtocolOptions {
+  role: 'server' | 'client';
+  /** Default 16 MiB. */
+  maxFrame?: number;
+  /** Default 64 MiB. */
+  maxMessage?: number;
+  /** Default true. */
+  wasm?: boolean;
+  /** Client mask keys (tests inject fixed keys). Default: a crypto.getRandomValues pool. */
+  maskKeys?: () => number;
+}

@@ -1,0 +1,131 @@
+// The seams of the session layer: what a transport offers, what a handler implements,
+// and the options a session takes. Node glue implements Transport; facades wrap Session.
+import type { WebSocketError } from '../codec/errors.js';
+
+/** Callbacks a transport drives. Each fires on the transport's own schedule, never re-entrantly from `write`. */
+export interface TransportEvents {
+  /** Bytes arrived. The buffer may be reused after the call returns. */
+  data(bytes: Uint8Array): void;
+  /** The peer ended its side (TCP FIN, HTTP/2 END_STREAM). */
+  end(): void;
+  /** The transport's write buffer drained below its high-water mark. */
+  drain(): void;
+  /** A transport-level failure; `closed` follows. */
+  error(error: Error): void;
+  /** The transport is gone; nothing more will arrive. */
+  closed(): void;
+}
+
+/** Moves bytes for one connection: a TCP or TLS socket, an HTTP/2 stream, an in-memory pipe. */
+export interface Transport {
+  /** Installs the callbacks; no `data` is delivered before `resume()`. */
+  attach(events: TransportEvents): void;
+  /** Writes the buffers in order, in one system call where the transport can. */
+  write(chunks: readonly Uint8Array[]): void;
+  /** Bytes accepted by `write` and not yet handed to the kernel/peer. */
+  readonly bufferedAmount: number;
+  /** Half-closes after pending writes flush (TCP FIN, HTTP/2 END_STREAM). */
+  end(): void;
+  /** Tears the connection down now. */
+  destroy(): void;
+  /** Stops delivering `data` (backpressure from the consumer). */
+  pause(): void;
+  /** Starts or restarts delivering `data`. */
+  resume(): void;
+}
+
+/** Injected time source, so tests drive timeouts without sleeping. */
+export interface Clock {
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  now(): number;
+}
+
+/** What the session needs to know of the handshake that created it. */
+export interface HandshakeInfo {
+  /** Request path and query, e.g. `/feed?x=1`. */
+  path: string;
+  /** Request headers, lower-case names. */
+  headers: Record<string, string | string[] | undefined>;
+  /** Negotiated subprotocol, or `''`. */
+  protocol: string;
+  /** Negotiated `Sec-WebSocket-Extensions` response value, or `''`. */
+  extensions: string;
+  /** Bytes that arrived after the handshake head; replayed before anything read later. */
+  head?: Uint8Array;
+  /** Remote address, when the transport knows it. */
+  remoteAddress?: string;
+}
+
+/**
+ * The application's callbacks. Only `message` is required. A handler that throws is
+ * treated as an internal error: the session closes with 1011 and reports it to `error`.
+ */
+export interface Handler<Context = unknown> {
+  /** The session is open (after `activate()`). */
+  open?(session: Session<Context>): void;
+  /** A whole message: `string` for text, `Uint8Array` for binary (owned by the handler). */
+  message(session: Session<Context>, data: string | Uint8Array, isBinary: boolean): void;
+  /** A ping arrived; the pong has already been queued. */
+  ping?(session: Session<Context>, data: Uint8Array): void;
+  pong?(session: Session<Context>, data: Uint8Array): void;
+  /** `bufferedAmount` fell below the high-water mark after `send` returned false. */
+  drain?(session: Session<Context>): void;
+  /** A protocol violation by the peer, a transport failure, or a handler exception; `close` follows. */
+  error?(session: Session<Context>, error: Error | WebSocketError): void;
+  /** The session is closed: the peer's code and reason, 1005 when none, 1006 when the connection dropped. */
+  close?(session: Session<Context>, code: number, reason: string): void;
+}
+
+/** Options of a session (and of `accept`, `connect`, `createServer`). */
+export interface SessionOptions {
+  /** Largest frame payload; larger closes with 1009. Default 16 MiB. */
+  maxFrame?: number;
+  /** Largest message; larger closes with 1009. Default 64 MiB. */
+  maxMessage?: number;
+  /** After sending or receiving a close, destroy the transport if it has not closed within this. Default 5000 ms. */
+  closeTimeout?: number;
+  /** Close with 1001 after this long without receiving anything. Default 0 (off). */
+  idleTimeout?: number;
+  /** Send a ping this often when nothing was received. Default 0 (off); 20000 is a good value. */
+  pingInterval?: number;
+  /** Drop the connection (1006) when a keepalive ping gets no pong within this. Default 20000 ms. */
+  pongTimeout?: number;
+  /** `send` returns false once `bufferedAmount` reaches this. Default 1 MiB. */
+  highWaterMark?: number;
+  /** Use the WebAssembly kernels. Default true. */
+  wasm?: boolean;
+  /** Time source. Default: the global timers and `Date.now`. */
+  clock?: Clock;
+}
+
+/** The session's lifecycle: `connecting` until activate(), then `open`, `closing`, `closed`. */
+export type SessionState = 'connecting' | 'open' | 'closing' | 'closed';
+
+/** One WebSocket connection, server or client side. */
+export interface Session<Context = unknown> {
+  readonly state: SessionState;
+  /** `'server'` for accepted sessions, `'client'` for connected ones. */
+  readonly role: 'server' | 'client';
+  /** What the server's `verify` hook returned, or the client's context option. */
+  readonly context: Context;
+  /** Negotiated subprotocol or `''`. */
+  readonly protocol: string;
+  /** Negotiated extensions header value or `''`. */
+  readonly extensions: string;
+  /** Bytes queued on the transport and not yet sent. */
+  readonly bufferedAmount: number;
+  /** Start reading (the socket-ownership handshake); `open` fires. Idempotent. */
+  activate(): void;
+  /** Sends a text (string) or binary (Uint8Array) message. Returns false at or above the high-water mark. Throws if not open. */
+  send(data: string | Uint8Array, options?: { binary?: boolean }): boolean;
+  ping(data?: Uint8Array | string): void;
+  pong(data?: Uint8Array | string): void;
+  /** Starts the closing handshake. Throws RangeError/TypeError for a code that may not be sent or a reason over 123 bytes. */
+  close(code?: number, reason?: string): void;
+  /** Drops the connection without a closing handshake; `close` fires with 1006. */
+  terminate(): void;
+  /** Stops reading from the transport (backpressure); `resume()` undoes it. */
+  pause(): void;
+  resume(): void;
+}
