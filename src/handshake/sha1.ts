@@ -40,7 +40,10 @@ export function sha1(message: Uint8Array): Uint8Array {
   for (let block = 0; block < paddedLength; block += BLOCK_BYTES) {
     for (let t = 0; t < 16; t++) schedule[t] = view.getUint32(block + t * 4);
     for (let t = 16; t < 80; t++) {
-      schedule[t] = rotateLeft(schedule[t - 3]! ^ schedule[t - 8]! ^ schedule[t - 14]! ^ schedule[t - 16]!, 1);
+      schedule[t] = rotateLeft(
+        schedule[t - 3]! ^ schedule[t - 8]! ^ schedule[t - 14]! ^ schedule[t - 16]!,
+        1,
+      );
     }
 
     let a = h0;
