@@ -48,6 +48,7 @@ export const S_CLOSE_CODE = 44; // close code bytes gathered so far (big-endian)
 export const S_ERROR = 48; // an ERR_* code once the stream failed, else 0
 export const S_CONSUMED = 52; // absolute pointer where the last walk stopped
 export const S_DESCRIPTOR_COUNT = 56;
+export const S_HEADER_LENGTH = 60; // header bytes of the current frame
 // f64 slots (lengths may exceed 2^32)
 export const S_FRAME_LENGTH = 64; // payload length of the current frame
 export const S_FRAME_REMAINING = 72; // payload bytes of the current frame not yet consumed

@@ -182,7 +182,6 @@ function vectorValid(start: usize, end: usize, readEnd: usize): bool {
   while (p + 16 <= end) {
     const a = v128.load(p);
     if (isAscii(a)) {
-      error = v128.or(error, prevIncomplete);
     } else {
       error = v128.or(error, errorsOf(a, prev));
       prev = a;

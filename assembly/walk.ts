@@ -44,6 +44,7 @@ import {
   S_FRAME_MASKED,
   S_FRAME_OFFSET,
   S_FRAME_REMAINING,
+  S_HEADER_LENGTH,
   S_IN_PAYLOAD,
   S_MASK_KEY,
   S_MAX_FRAME,
@@ -87,7 +88,7 @@ export function walk(start: usize, end: usize): i32 {
   let remaining = load<f64>(STATE + S_FRAME_REMAINING);
   let frameOffset = load<f64>(STATE + S_FRAME_OFFSET);
   let messageLength = load<f64>(STATE + S_MESSAGE_LENGTH);
-  let headerLength: i32 = 0;
+  let headerLength: i32 = load<i32>(STATE + S_HEADER_LENGTH);
   let error: i32 = 0;
   let pos = start;
   let count: i32 = 0;
@@ -267,6 +268,7 @@ export function walk(start: usize, end: usize): i32 {
   store<f64>(STATE + S_FRAME_REMAINING, remaining);
   store<f64>(STATE + S_FRAME_OFFSET, frameOffset);
   store<f64>(STATE + S_MESSAGE_LENGTH, messageLength);
+  store<i32>(STATE + S_HEADER_LENGTH, headerLength);
   store<i32>(STATE + S_ERROR, error);
   if (error != 0) store<f64>(STATE + S_ERROR_OFFSET, frameOffset);
   store<i32>(STATE + S_CONSUMED, <i32>pos);

@@ -222,14 +222,22 @@ describe('validateUtf8 (wasm) and validateUtf8Bytes (fallback)', () => {
   });
 
   it('stay rejected once rejected', () => {
-    for (const bytes of [new Uint8Array(0), encoder.encode('plain ASCII, long enough for lanes'), hex('c280')]) {
+    for (const bytes of [
+      new Uint8Array(0),
+      encoder.encode('plain ASCII, long enough for lanes'),
+      hex('c280'),
+    ]) {
       expect(wasmValidate(bytes, UTF8_REJECT)).toBe(UTF8_REJECT);
       expect(fallbackValidate(bytes, UTF8_REJECT)).toBe(UTF8_REJECT);
     }
   });
 
   it('agree on every sample at every position inside ASCII and multibyte text (the vector path)', () => {
-    const samples = [...Object.values(VALID), ...Object.values(INVALID), ...Object.values(INCOMPLETE).map(([t]) => t)];
+    const samples = [
+      ...Object.values(VALID),
+      ...Object.values(INVALID),
+      ...Object.values(INCOMPLETE).map(([t]) => t),
+    ];
     for (const fill of [ASCII_FILL, MIXED_FILL]) {
       for (const text of samples) {
         const sample = hex(text);
@@ -250,13 +258,34 @@ describe('validateUtf8 (wasm) and validateUtf8Bytes (fallback)', () => {
     }
   });
 
+  it('reject a sequence cut by an ASCII run even when continuations follow the run', () => {
+    // The vector path skips ASCII blocks without comparing them to their neighbours; the
+    // truncation must be remembered across the skipped run.
+    const completions = { c2: '80', e2: '82ac', e282: 'ac', f0: '9f9880', f09f: '9880', f09f98: '80' };
+    for (const [truncated, completion] of Object.entries(completions)) {
+      for (const run of [15, 16, 17, 63, 64, 65, 128]) {
+        for (let before = 0; before <= 70; before++) {
+          const bytes = concat(
+            ASCII_FILL.subarray(0, before),
+            hex(truncated),
+            ASCII_FILL.subarray(0, run),
+            hex(completion),
+            ASCII_FILL.subarray(0, 20),
+          );
+          expect(wasmValidate(bytes, UTF8_ACCEPT)).toBe(UTF8_REJECT);
+        }
+      }
+    }
+  });
+
   it('agree on every two-byte sequence, alone and inside a vector block', () => {
     const pad = ASCII_FILL.subarray(0, 20);
     const failures: string[] = [];
     for (let a = 0; a < 256; a++) {
       for (let b = 0; b < 256; b++) {
         const pair = new Uint8Array([a, b]);
-        if (wasmValidate(pair, UTF8_ACCEPT) !== fallbackValidate(pair, UTF8_ACCEPT)) failures.push(`${a} ${b}`);
+        if (wasmValidate(pair, UTF8_ACCEPT) !== fallbackValidate(pair, UTF8_ACCEPT))
+          failures.push(`${a} ${b}`);
         const padded = concat(pad, pair, pad);
         const verdict = fallbackValidate(padded, UTF8_ACCEPT);
         if ((verdict === UTF8_ACCEPT) !== decoderAccepts(padded)) failures.push(`TextDecoder ${a} ${b}`);
@@ -274,7 +303,9 @@ describe('validateUtf8 (wasm) and validateUtf8Bytes (fallback)', () => {
       for (let second = 0x80; second < 0xc0; second++) {
         for (const third of later) {
           for (const fourth of [-1, 0x41, 0x80, 0x9f, 0xbf, 0xc0]) {
-            const sequence = new Uint8Array(fourth < 0 ? [lead, second, third] : [lead, second, third, fourth]);
+            const sequence = new Uint8Array(
+              fourth < 0 ? [lead, second, third] : [lead, second, third, fourth],
+            );
             const padded = concat(pad, sequence, pad);
             const verdict = fallbackValidate(padded, UTF8_ACCEPT);
             const alone = fallbackValidate(sequence, UTF8_ACCEPT);
@@ -343,9 +374,9 @@ describe('random input', () => {
       const expected = fallbackValidate(bytes, UTF8_ACCEPT);
       expect(expected === UTF8_ACCEPT).toBe(decoderAccepts(bytes));
       expect(wasmValidate(bytes, UTF8_ACCEPT)).toBe(expected);
-      expect(inPieces(bytes, randomCuts(next, bytes.length), (piece, state) => wasmValidate(piece, state))).toBe(
-        expected,
-      );
+      expect(
+        inPieces(bytes, randomCuts(next, bytes.length), (piece, state) => wasmValidate(piece, state)),
+      ).toBe(expected);
     }
   });
 
@@ -362,7 +393,8 @@ describe('random input', () => {
     for (let trial = 0; trial < 5000; trial++) {
       const length = next() % 300;
       const bytes = new Uint8Array(length);
-      for (let i = 0; i < length; i++) bytes[i] = trial % 2 === 0 ? next() & 0xff : pick[next() % pick.length]();
+      for (let i = 0; i < length; i++)
+        bytes[i] = trial % 2 === 0 ? next() & 0xff : pick[next() % pick.length]();
       const expected = fallbackValidate(bytes, UTF8_ACCEPT);
       expect(expected === UTF8_ACCEPT).toBe(decoderAccepts(bytes));
       expect(wasmValidate(bytes, UTF8_ACCEPT)).toBe(expected);

@@ -42,6 +42,7 @@ import {
   S_FRAME_MASKED,
   S_FRAME_OFFSET,
   S_FRAME_REMAINING,
+  S_HEADER_LENGTH,
   S_IN_PAYLOAD,
   S_MASK_KEY,
   S_MAX_FRAME,
@@ -89,7 +90,7 @@ export function walkBytes(bytes: Uint8Array, start: number, end: number): number
   let remaining = view.getFloat64(STATE + S_FRAME_REMAINING, true);
   let frameOffset = view.getFloat64(STATE + S_FRAME_OFFSET, true);
   let messageLength = view.getFloat64(STATE + S_MESSAGE_LENGTH, true);
-  let headerLength = 0;
+  let headerLength = view.getInt32(STATE + S_HEADER_LENGTH, true);
   let error = 0;
   let pos = start;
   let count = 0;
@@ -264,6 +265,7 @@ export function walkBytes(bytes: Uint8Array, start: number, end: number): number
   view.setFloat64(STATE + S_FRAME_REMAINING, remaining, true);
   view.setFloat64(STATE + S_FRAME_OFFSET, frameOffset, true);
   view.setFloat64(STATE + S_MESSAGE_LENGTH, messageLength, true);
+  view.setInt32(STATE + S_HEADER_LENGTH, headerLength, true);
   view.setInt32(STATE + S_ERROR, error, true);
   if (error !== 0) view.setFloat64(STATE + S_ERROR_OFFSET, frameOffset, true);
   view.setInt32(STATE + S_CONSUMED, pos, true);

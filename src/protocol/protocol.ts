@@ -1,0 +1,340 @@
+// Protocol: the sans-I/O WebSocket core (RFC 6455 §5-§7) for one connection after the
+// opening handshake. Bytes and commands go in; events and buffers to write come out.
+// No sockets, no timers, no exceptions for anything the peer sends.
+//
+// States (`state`), for the WebSocket closing handshake:
+//   open     no close frame sent or received
+//   closing  we sent a close frame and wait for the peer's
+//   closed   both close frames exchanged, the connection failed, or the transport ended
+// Independently, `closeExpected()` says whether the transport's end (TCP FIN) is awaited.
+import {
+  type ClosePayload,
+  decodeClosePayload,
+  encodeClosePayload,
+  MAX_CLOSE_REASON_BYTES,
+} from '../codec/close-codes.js';
+import { encodeFrame, type MaskKeySource } from '../codec/encoder.js';
+import { WebSocketError } from '../codec/errors.js';
+import { FrameParser } from '../codec/frame-parser.js';
+import { MessageAssembler, type MessageSink } from '../codec/message-assembler.js';
+import { Opcode } from '../codec/opcodes.js';
+import {
+  END_OF_STREAM,
+  type OutputItem,
+  type ProtocolEvent,
+  type ProtocolOptions,
+  type ProtocolState,
+} from './types.js';
+
+/** Close code for a connection that ended without a close frame (reported, never sent). */
+const ABNORMAL_CLOSURE = 1006;
+
+// Non-fatal: the kernel already validated the bytes. `ignoreBOM` keeps a leading U+FEFF,
+// which is part of the message (RFC 3629 §6 leaves it to the protocol; RFC 6455 strips nothing).
+const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
+const utf8Encoder = new TextEncoder();
+const EMPTY = new Uint8Array(0);
+
+function checkBytes(name: string, data: unknown): asserts data is Uint8Array {
+  if (!(data instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
+}
+
+/**
+ * The sans-I/O core of one WebSocket connection, server or client side.
+ *
+ * Feed it with {@link receiveData} and {@link receiveEof}, command it with the `send*`
+ * methods, {@link sendClose} and {@link fail}; then drain {@link eventsReceived} and
+ * {@link dataToSend}. Write the output before delivering the events: a ping's pong and a
+ * close's echo are queued while the bytes that carried them are parsed.
+ *
+ * Behaviour worth knowing:
+ * - A received close is echoed once with the same code and no reason (an empty body is
+ *   echoed as an empty body: 1005 may not be sent, RFC 6455 §7.4.1). After it nothing
+ *   more is parsed. The server then ends the stream (§7.1.1: it closes TCP first); the
+ *   client waits for the server's end (`closeExpected()`) and ends its side on `receiveEof()`.
+ * - Once a close was sent, data, ping and pong sends are dropped and return `false`, as a
+ *   browser drops `send()` after `close()` (§5.5.1: the close frame is the last one sent).
+ *   Data frames the peer sends meanwhile are still delivered; its pings are reported
+ *   without a pong.
+ * - A violation by the peer gives one `error` event, a close with `error.closeCode` and a
+ *   short reason, then (server) the end of the stream; later input and EOF give no events.
+ * - An end of stream before the peer's close frame gives one `close` event with code 1006
+ *   and an empty reason (no `error` event: a dropped connection is not a frame-level
+ *   violation, and `ws` reports it the same way).
+ * - Server frames reference the payload you pass (`[header, payload]`, no copy) until the
+ *   output is written: do not modify it before. Client frames are masked into a copy.
+ */
+export class Protocol implements MessageSink {
+  /** `'server'` or `'client'`. */
+  readonly role: 'server' | 'client';
+  private readonly parser: FrameParser;
+  private readonly mask: boolean;
+  private readonly maskKeys: MaskKeySource | undefined;
+  private readonly wasm: boolean;
+  private events: ProtocolEvent[] = [];
+  private output: OutputItem[] = [];
+  private currentState: ProtocolState = 'open';
+  private sentClose: ClosePayload | null = null;
+  private receivedClose: ClosePayload | null = null;
+  /** Input is ignored: a close was received, the connection failed, or the stream ended. */
+  private discarding = false;
+  private failed = false;
+  private eofSent = false;
+  private eofReceived = false;
+  /** Opcode of the fragmented message being sent, 0 when none. */
+  private sendingFragmented = 0;
+
+  /**
+   * @param options `role` is required; `maxFrame` (default 16 MiB) and `maxMessage` (default
+   *   64 MiB) close with 1009 when exceeded; `wasm` (default true) picks the kernels;
+   *   `maskKeys` (client only) supplies mask keys, default a `crypto.getRandomValues` pool.
+   * @throws TypeError for an unknown role or a `maskKeys` that is not a function,
+   *   RangeError for a limit that is not a non-negative safe integer.
+   */
+  constructor(options: ProtocolOptions) {
+    if (options.maskKeys !== undefined && typeof options.maskKeys !== 'function') {
+      throw new TypeError('maskKeys must be a function returning a 32-bit key');
+    }
+    this.parser = new FrameParser(new MessageAssembler(this), {
+      role: options.role,
+      maxFrame: options.maxFrame,
+      maxMessage: options.maxMessage,
+      wasm: options.wasm,
+    });
+    this.role = options.role;
+    // RFC 6455 §5.3: a client masks every frame it sends; a server masks none.
+    this.mask = options.role === 'client';
+    this.maskKeys = options.maskKeys;
+    this.wasm = options.wasm !== false;
+  }
+
+  /** The closing handshake's state; see the file header. */
+  get state(): ProtocolState {
+    return this.currentState;
+  }
+
+  /** The close frame we sent (code 1005 for an empty body), or `null`. */
+  get closeSent(): ClosePayload | null {
+    return this.sentClose;
+  }
+
+  /** The peer's close frame (code 1005 for an empty body), or `null`. */
+  get closeReceived(): ClosePayload | null {
+    return this.receivedClose;
+  }
+
+  /** Parses bytes from the peer, split anywhere. Never throws on their content. */
+  receiveData(bytes: Uint8Array): void {
+    checkBytes('bytes', bytes);
+    if (this.discarding) return;
+    this.parser.push(bytes);
+  }
+
+  /** The peer ended its side of the transport (TCP FIN, HTTP/2 END_STREAM). Idempotent. */
+  receiveEof(): void {
+    if (this.eofReceived) return;
+    this.eofReceived = true;
+    // Ended before the closing handshake completed: report 1006 (RFC 6455 §7.1.5).
+    if (!this.discarding) this.events.push({ type: 'close', code: ABNORMAL_CLOSURE, reason: '' });
+    this.discarding = true;
+    this.currentState = 'closed';
+    // The server has usually ended already; the client ends once the server has (§7.1.1).
+    this.sendEof();
+  }
+
+  /** Sends a text message. Returns false (and sends nothing) once a close was sent. */
+  sendText(text: string): boolean {
+    if (typeof text !== 'string') throw new TypeError('text must be a string');
+    this.checkNotFragmenting();
+    if (this.sentClose !== null) return false;
+    this.sendFrame(Opcode.Text, utf8Encoder.encode(text), true);
+    return true;
+  }
+
+  /** Sends a binary message. Returns false (and sends nothing) once a close was sent. */
+  sendBinary(data: Uint8Array): boolean {
+    checkBytes('data', data);
+    this.checkNotFragmenting();
+    if (this.sentClose !== null) return false;
+    this.sendFrame(Opcode.Binary, data, true);
+    return true;
+  }
+
+  /**
+   * Sends one frame of a fragmented message: opcode 1 (text) or 2 (binary) first, then 0
+   * (continuation) until `fin`. Text fragments may split a UTF-8 sequence.
+   * Returns false (and sends nothing) once a close was sent.
+   * @throws TypeError when the opcode does not fit the message in progress (RFC 6455 §5.4).
+   */
+  sendFragment(opcode: 0 | 1 | 2, data: Uint8Array, fin: boolean): boolean {
+    checkBytes('data', data);
+    if (opcode !== 0 && opcode !== 1 && opcode !== 2) {
+      throw new RangeError(`fragment opcode must be 0, 1 or 2, got ${String(opcode)}`);
+    }
+    // RFC 6455 §5.4: a message starts with 1 or 2, goes on with 0, and is never interleaved.
+    if (opcode === 0 && this.sendingFragmented === 0) {
+      throw new TypeError('a continuation needs a fragmented message in progress');
+    }
+    if (opcode !== 0) this.checkNotFragmenting();
+    if (this.sentClose !== null) return false;
+    this.sendFrame(opcode, data, fin);
+    this.sendingFragmented = fin ? 0 : opcode === 0 ? this.sendingFragmented : opcode;
+    return true;
+  }
+
+  /** Sends a ping (at most 125 bytes, else RangeError). Returns false once a close was sent. */
+  sendPing(data: Uint8Array = EMPTY): boolean {
+    checkBytes('data', data);
+    if (this.sentClose !== null) return false;
+    this.sendFrame(Opcode.Ping, data, true);
+    return true;
+  }
+
+  /** Sends a pong, e.g. an unsolicited heartbeat (at most 125 bytes). Returns false once a close was sent. */
+  sendPong(data: Uint8Array = EMPTY): boolean {
+    checkBytes('data', data);
+    if (this.sentClose !== null) return false;
+    this.sendFrame(Opcode.Pong, data, true);
+    return true;
+  }
+
+  /**
+   * Starts the closing handshake (RFC 6455 §7.1.2). No code sends an empty body.
+   * Returns false (and sends nothing) when a close was already sent.
+   * @throws RangeError for a code that may not be sent (1004, 1005, 1006, 1015, 0-999,
+   *   1016-2999, 5000+) or a reason over 123 UTF-8 bytes; TypeError for a reason without a code.
+   */
+  sendClose(code?: number, reason = ''): boolean {
+    const body = encodeClosePayload(code, reason);
+    if (this.sentClose !== null) return false;
+    this.queueClose(code, reason, body);
+    return true;
+  }
+
+  /**
+   * Fails the connection locally (RFC 6455 §7.1.7): sends a close with `code` unless one
+   * was sent, discards all further input, and ends the stream: the server at once, the
+   * client once the server ends (§7.1.1), or at once when `code` is 1006 (no close frame
+   * is sent, so no server will answer). Emits no event.
+   * @throws as {@link sendClose} for a code other than 1006.
+   */
+  fail(code: number, reason = ''): void {
+    const body = code === ABNORMAL_CLOSURE ? null : encodeClosePayload(code, reason);
+    this.failWith(code, reason, body);
+  }
+
+  /** Drains the events found so far, in order. */
+  eventsReceived(): ProtocolEvent[] {
+    const events = this.events;
+    this.events = [];
+    return events;
+  }
+
+  /**
+   * Drains the output: each item is one frame's buffers (write them in order, ideally in
+   * one vectored write with their neighbours), or END_OF_STREAM (half-close the transport).
+   */
+  dataToSend(): OutputItem[] {
+    const output = this.output;
+    this.output = [];
+    return output;
+  }
+
+  /**
+   * Whether the transport's end is awaited: a close was sent or received, or the
+   * connection failed, and the peer has not ended its side yet. Start the close timer then.
+   */
+  closeExpected(): boolean {
+    return (this.sentClose !== null || this.receivedClose !== null || this.failed) && !this.eofReceived;
+  }
+
+  /** @internal MessageSink: a whole data message from the assembler (a view valid now only). */
+  message(opcode: number, data: Uint8Array, _compressed: boolean): void {
+    if (this.discarding) return;
+    if (opcode === Opcode.Text) {
+      this.events.push({ type: 'message', data: utf8Decoder.decode(data), isBinary: false });
+    } else {
+      this.events.push({ type: 'message', data: data.slice(), isBinary: true });
+    }
+  }
+
+  /** @internal MessageSink: a whole control frame (a view valid now only). */
+  control(opcode: number, payload: Uint8Array): void {
+    if (this.discarding) return;
+    if (opcode === Opcode.Ping) {
+      // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless our close
+      // frame already went out (§5.5.1: it is the last frame we send).
+      if (this.sentClose === null) this.sendFrame(Opcode.Pong, payload.slice(), true);
+      this.events.push({ type: 'ping', data: payload.slice() });
+    } else if (opcode === Opcode.Pong) {
+      // RFC 6455 §5.5.3: an unsolicited pong needs no response.
+      this.events.push({ type: 'pong', data: payload.slice() });
+    } else if (opcode === Opcode.Close) {
+      this.receiveClose(payload);
+    }
+  }
+
+  /** @internal MessageSink: the parser's first violation. */
+  error(error: WebSocketError): void {
+    if (this.discarding) return;
+    this.events.push({ type: 'error', error });
+    const reason = utf8Encoder.encode(error.message).length <= MAX_CLOSE_REASON_BYTES ? error.message : '';
+    this.failWith(error.closeCode, reason, encodeClosePayload(error.closeCode, reason));
+  }
+
+  private receiveClose(payload: Uint8Array): void {
+    const decoded = decodeClosePayload(payload);
+    if (decoded === null) {
+      // The parser rejects such bodies first; kept so a codec change cannot make us echo garbage.
+      this.error(new WebSocketError('WS_ERR_INVALID_CLOSE_PAYLOAD'));
+      return;
+    }
+    const close = { code: decoded.code, reason: utf8Decoder.decode(payload.subarray(2)) };
+    this.receivedClose = close;
+    // RFC 6455 §5.5.1: answer a close with a close, once; we echo the code alone.
+    if (this.sentClose === null) {
+      const code = close.code === 1005 ? undefined : close.code;
+      this.queueClose(code, '', encodeClosePayload(code));
+    }
+    this.currentState = 'closed';
+    // RFC 6455 §5.5.1: nothing the peer sends after its close frame is processed.
+    this.discarding = true;
+    this.events.push({ type: 'close', code: close.code, reason: close.reason });
+    // RFC 6455 §7.1.1: the server closes the TCP connection first.
+    if (this.role === 'server') this.sendEof();
+  }
+
+  private failWith(code: number, reason: string, body: Uint8Array | null): void {
+    if (body !== null && this.sentClose === null) this.queueClose(code, reason, body);
+    this.failed = true;
+    this.discarding = true;
+    this.currentState = 'closed';
+    // RFC 6455 §7.1.7 then §7.1.1: a server drops TCP at once; a client waits for the
+    // server's end unless no close went out that the server would answer.
+    if (this.role === 'server' || this.sentClose === null || this.eofReceived) this.sendEof();
+  }
+
+  private queueClose(code: number | undefined, reason: string, body: Uint8Array): void {
+    this.sendFrame(Opcode.Close, body, true);
+    this.sentClose = { code: code ?? 1005, reason };
+    if (this.currentState === 'open') this.currentState = 'closing';
+  }
+
+  private sendFrame(opcode: number, payload: Uint8Array, fin: boolean): void {
+    this.output.push(
+      encodeFrame(opcode, payload, { fin, mask: this.mask, maskKeys: this.maskKeys, wasm: this.wasm }),
+    );
+  }
+
+  private sendEof(): void {
+    if (this.eofSent) return;
+    this.eofSent = true;
+    this.output.push(END_OF_STREAM);
+  }
+
+  private checkNotFragmenting(): void {
+    if (this.sendingFragmented !== 0) {
+      throw new TypeError('a fragmented message is in progress: finish it with sendFragment(0, data, true)');
+    }
+  }
+}
