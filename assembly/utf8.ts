@@ -76,6 +76,13 @@ const TWO_CONTS: u8 = 1 << 7;
 const CARRY: u8 = TOO_SHORT | TOO_LONG | TWO_CONTS;
 
 // @ts-ignore: decorator
+@inline function highNibble(bytes: v128, lowNibble: v128): v128 {
+  // A 16-bit shift and a mask: i8x16.shr_u has no x64 instruction and V8 rebuilds its
+  // mask constant on every use.
+  return v128.and(i16x8.shr_u(bytes, 4), lowNibble);
+}
+
+// @ts-ignore: decorator
 @inline function errorsOf(cur: v128, prev: v128): v128 {
   // Byte i's predecessor, for i = 0 the last byte of the previous block.
   const prev1 = i8x16.shuffle(prev, cur, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30);
@@ -89,7 +96,7 @@ const CARRY: u8 = TOO_SHORT | TOO_LONG | TWO_CONTS;
       TOO_SHORT | OVERLONG_3 | SURROGATE,
       TOO_SHORT | TOO_LARGE | TOO_LARGE_1000 | OVERLONG_4,
     ),
-    i8x16.shr_u(prev1, 4),
+    highNibble(prev1, lowNibble),
   );
   const byte1Low = i8x16.swizzle(
     i8x16(
@@ -121,7 +128,7 @@ const CARRY: u8 = TOO_SHORT | TOO_LONG | TWO_CONTS;
       <i8>(TOO_LONG | OVERLONG_2 | TWO_CONTS | SURROGATE | TOO_LARGE),
       TOO_SHORT, TOO_SHORT, TOO_SHORT, TOO_SHORT,
     ),
-    i8x16.shr_u(cur, 4),
+    highNibble(cur, lowNibble),
   );
   const special = v128.and(v128.and(byte1High, byte1Low), byte2High);
   // Two continuations in a row are fine exactly where byte i-2 is a 3/4-byte lead (E0+)
@@ -182,6 +189,7 @@ function vectorValid(start: usize, end: usize, readEnd: usize): bool {
   while (p + 16 <= end) {
     const a = v128.load(p);
     if (isAscii(a)) {
+      error = v128.or(error, prevIncomplete);
     } else {
       error = v128.or(error, errorsOf(a, prev));
       prev = a;

@@ -11,7 +11,8 @@ export const DEFAULT_SIZES: readonly number[] = [16, 125, 1024, 16 * 1024, 1024 
 /** `'ascii'`: JSON-like ASCII text; `'mixed'`: about one 2-, 3- or 4-byte code point in six. */
 export type TextKind = 'ascii' | 'mixed';
 
-const ASCII_TEXT = '{"type":"chat","room":"lobby","user":"ada","text":"The quick brown fox jumps over the lazy dog."}';
+const ASCII_TEXT =
+  '{"type":"chat","room":"lobby","user":"ada","text":"The quick brown fox jumps over the lazy dog."}';
 const MIXED_PIECES = ['héllo ', 'wörld ', '€uro ', '日本 ', '𝄞 ', 'ascii ', 'κόσμε ', '🎉 '];
 
 /** A deterministic xorshift32 PRNG, so every run builds the same bytes. */
@@ -102,11 +103,12 @@ export function buildDecodeSet(size: number, kind: TextKind, seed = 0x77a5): Dec
   const next = xorshift32(seed);
   const newKey = () => {
     const key = Buffer.alloc(4);
-    key.writeUInt32LE(next() | 0x01010101, 0); // never all-zero: ws skips unmasking then
+    key.writeUInt32LE((next() | 0x01010101) >>> 0, 0); // never all-zero: ws skips unmasking then
     return key;
   };
   const frameBytes = maskedFrame(1, payload, newKey()).length;
-  const frameCount = frameBytes <= TASK_BYTES ? Math.max(1, Math.round(TASK_BYTES / frameBytes)) : LARGE_FRAME_STREAM;
+  const frameCount =
+    frameBytes <= TASK_BYTES ? Math.max(1, Math.round(TASK_BYTES / frameBytes)) : LARGE_FRAME_STREAM;
   const stream = Buffer.concat(Array.from({ length: frameCount }, () => maskedFrame(1, payload, newKey())));
   const chunkCount = Math.max(1, Math.round(stream.length / TASK_BYTES));
   const chunkBytes = Math.ceil(stream.length / chunkCount);

@@ -3,7 +3,6 @@
 // imported, from WS_NO_BUFFER_UTIL, so a run without add-ons needs a process of its own.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { Writable } from 'node:stream';
 import * as wsModule from 'ws';
 
 /** Options of ws's `Receiver` that the benchmark sets. */
@@ -14,11 +13,11 @@ export interface WsReceiverOptions {
   skipUTF8Validation: boolean;
 }
 
-/** ws's push parser: a Writable that emits `'message'` with a view of the written chunk. */
-export interface WsReceiver extends Writable {
+/** ws's push parser, a `Writable` that emits `'message'` with a view of the written chunk. */
+export interface WsReceiver {
+  write(chunk: Buffer): boolean;
   on(event: 'message', listener: (data: Buffer, isBinary: boolean) => void): this;
   on(event: 'error', listener: (error: Error) => void): this;
-  on(event: string, listener: (...args: unknown[]) => void): this;
 }
 
 /** Options of ws's static `Sender.frame`. */
@@ -66,7 +65,9 @@ function loaded(packageName: string, nativeOnly: boolean): boolean {
 
 /** Describes the ws this process imported (call after the import above has run). */
 export function peerInfo(): PeerInfo {
-  const manifest = JSON.parse(readFileSync(require.resolve('ws/package.json'), 'utf8')) as { version: string };
+  const manifest = JSON.parse(readFileSync(require.resolve('ws/package.json'), 'utf8')) as {
+    version: string;
+  };
   return {
     name: `ws ${manifest.version}`,
     version: manifest.version,

@@ -64,7 +64,7 @@ function checkBytes(name: string, data: unknown): asserts data is Uint8Array {
  * - Server frames reference the payload you pass (`[header, payload]`, no copy) until the
  *   output is written: do not modify it before. Client frames are masked into a copy.
  */
-export class Protocol implements MessageSink {
+export class Protocol {
   /** `'server'` or `'client'`. */
   readonly role: 'server' | 'client';
   private readonly parser: FrameParser;
@@ -95,7 +95,12 @@ export class Protocol implements MessageSink {
     if (options.maskKeys !== undefined && typeof options.maskKeys !== 'function') {
       throw new TypeError('maskKeys must be a function returning a 32-bit key');
     }
-    this.parser = new FrameParser(new MessageAssembler(this), {
+    const sink: MessageSink = {
+      message: (opcode, data) => this.onMessage(opcode, data),
+      control: (opcode, payload) => this.onControl(opcode, payload),
+      error: (error) => this.onError(error),
+    };
+    this.parser = new FrameParser(new MessageAssembler(sink), {
       role: options.role,
       maxFrame: options.maxFrame,
       maxMessage: options.maxMessage,
@@ -145,8 +150,8 @@ export class Protocol implements MessageSink {
   /** Sends a text message. Returns false (and sends nothing) once a close was sent. */
   sendText(text: string): boolean {
     if (typeof text !== 'string') throw new TypeError('text must be a string');
-    this.checkNotFragmenting();
     if (this.sentClose !== null) return false;
+    this.checkNotFragmenting();
     this.sendFrame(Opcode.Text, utf8Encoder.encode(text), true);
     return true;
   }
@@ -154,8 +159,8 @@ export class Protocol implements MessageSink {
   /** Sends a binary message. Returns false (and sends nothing) once a close was sent. */
   sendBinary(data: Uint8Array): boolean {
     checkBytes('data', data);
-    this.checkNotFragmenting();
     if (this.sentClose !== null) return false;
+    this.checkNotFragmenting();
     this.sendFrame(Opcode.Binary, data, true);
     return true;
   }
@@ -171,12 +176,12 @@ export class Protocol implements MessageSink {
     if (opcode !== 0 && opcode !== 1 && opcode !== 2) {
       throw new RangeError(`fragment opcode must be 0, 1 or 2, got ${String(opcode)}`);
     }
+    if (this.sentClose !== null) return false;
     // RFC 6455 §5.4: a message starts with 1 or 2, goes on with 0, and is never interleaved.
     if (opcode === 0 && this.sendingFragmented === 0) {
       throw new TypeError('a continuation needs a fragmented message in progress');
     }
     if (opcode !== 0) this.checkNotFragmenting();
-    if (this.sentClose !== null) return false;
     this.sendFrame(opcode, data, fin);
     this.sendingFragmented = fin ? 0 : opcode === 0 ? this.sendingFragmented : opcode;
     return true;
@@ -248,8 +253,8 @@ export class Protocol implements MessageSink {
     return (this.sentClose !== null || this.receivedClose !== null || this.failed) && !this.eofReceived;
   }
 
-  /** @internal MessageSink: a whole data message from the assembler (a view valid now only). */
-  message(opcode: number, data: Uint8Array, _compressed: boolean): void {
+  /** A whole data message from the assembler (a view valid during the call only). */
+  private onMessage(opcode: number, data: Uint8Array): void {
     if (this.discarding) return;
     if (opcode === Opcode.Text) {
       this.events.push({ type: 'message', data: utf8Decoder.decode(data), isBinary: false });
@@ -258,8 +263,8 @@ export class Protocol implements MessageSink {
     }
   }
 
-  /** @internal MessageSink: a whole control frame (a view valid now only). */
-  control(opcode: number, payload: Uint8Array): void {
+  /** A whole control frame (a view valid during the call only). */
+  private onControl(opcode: number, payload: Uint8Array): void {
     if (this.discarding) return;
     if (opcode === Opcode.Ping) {
       // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless our close
@@ -274,8 +279,8 @@ export class Protocol implements MessageSink {
     }
   }
 
-  /** @internal MessageSink: the parser's first violation. */
-  error(error: WebSocketError): void {
+  /** The parser's first violation (RFC 6455 §7.1.7: fail the connection). */
+  private onError(error: WebSocketError): void {
     if (this.discarding) return;
     this.events.push({ type: 'error', error });
     const reason = utf8Encoder.encode(error.message).length <= MAX_CLOSE_REASON_BYTES ? error.message : '';
@@ -286,7 +291,7 @@ export class Protocol implements MessageSink {
     const decoded = decodeClosePayload(payload);
     if (decoded === null) {
       // The parser rejects such bodies first; kept so a codec change cannot make us echo garbage.
-      this.error(new WebSocketError('WS_ERR_INVALID_CLOSE_PAYLOAD'));
+      this.onError(new WebSocketError('WS_ERR_INVALID_CLOSE_PAYLOAD'));
       return;
     }
     const close = { code: decoded.code, reason: utf8Decoder.decode(payload.subarray(2)) };
@@ -310,8 +315,8 @@ export class Protocol implements MessageSink {
     this.discarding = true;
     this.currentState = 'closed';
     // RFC 6455 §7.1.7 then §7.1.1: a server drops TCP at once; a client waits for the
-    // server's end unless no close went out that the server would answer.
-    if (this.role === 'server' || this.sentClose === null || this.eofReceived) this.sendEof();
+    // server's end unless it drops without a close frame (1006) or no close went out.
+    if (this.role === 'server' || body === null || this.sentClose === null) this.sendEof();
   }
 
   private queueClose(code: number | undefined, reason: string, body: Uint8Array): void {

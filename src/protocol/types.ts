@@ -6,12 +6,15 @@ import type { WebSocketError } from '../codec/errors.js';
 export type ProtocolEvent =
   /** A whole message; text is a string, binary a Uint8Array the receiver owns. */
   | { type: 'message'; data: string | Uint8Array; isBinary: boolean }
-  /** A ping; its pong is already in `dataToSend()`. */
+  /** A ping; its pong is already in `dataToSend()` (none once our close was sent: it is our last frame). */
   | { type: 'ping'; data: Uint8Array }
   | { type: 'pong'; data: Uint8Array }
-  /** The peer's close frame (1005 when it had no body). Its echo, if due, is already queued. */
+  /**
+   * The peer's close frame (1005 when it had no body). Its echo, if due, is already queued.
+   * Code 1006 (empty reason) when the stream ended before the peer's close frame.
+   */
   | { type: 'close'; code: number; reason: string }
-  /** The peer broke the protocol; a close with `error.closeCode` is queued, further input is discarded. */
+  /** The peer broke the protocol; a close with `error.closeCode` is queued, further input is discarded (no more events). */
   | { type: 'error'; error: WebSocketError };
 
 /** The end-of-stream marker in `dataToSend()`: half-close the transport after what precedes it. */

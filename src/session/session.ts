@@ -12,16 +12,11 @@
 import { encodeClosePayload } from '../codec/close-codes.js';
 import type { WebSocketError } from '../codec/errors.js';
 import { Protocol } from '../protocol/protocol.js';
-import {
-  END_OF_STREAM,
-  type OutputItem,
-  type ProtocolEvent,
-  type ProtocolState,
-} from '../protocol/types.js';
+import { END_OF_STREAM, type OutputItem, type ProtocolEvent, type ProtocolState } from '../protocol/types.js';
 import type {
   Clock,
-  HandshakeInfo,
   Handler,
+  HandshakeInfo,
   Session,
   SessionOptions,
   SessionState,
@@ -109,10 +104,10 @@ function controlPayload(data: Uint8Array | string | undefined): Uint8Array | und
  *   nothing: the peer's close can race the application, which must not throw for it.
  * - A sent `Uint8Array` is written later in the same turn or the next microtask, not copied:
  *   do not modify it until then (the rule a Node socket's `write` has too).
- * - `handler.close` reports the first of: the peer's close frame, a local failure
- *   (protocol violation: its close code; handler exception: 1011), otherwise 1006.
- * - A connection that ends without a close frame reaches `handler.close` as 1006 only, not
- *   `handler.error`: a dropped peer is routine, not a fault.
+ * - `handler.close` reports the first of: the peer's close frame (the protocol reports an
+ *   end of stream without one as 1006), a local failure (protocol violation: its close
+ *   code and message; handler exception: 1011), otherwise 1006. A dropped peer is not
+ *   reported to `handler.error`: it is routine, not a fault.
  */
 export class WebSocketSession<Context = unknown> implements Session<Context> {
   readonly role: 'server' | 'client';
@@ -156,9 +151,16 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private pingTimer: unknown;
   private pongTimer: unknown;
 
+  /**
+   * Validates the options (defaults: closeTimeout 5000 ms, idleTimeout and pingInterval 0 = off,
+   * pongTimeout 20000 ms, highWaterMark 1 MiB, clock {@link systemClock}).
+   * @throws RangeError for a timeout or mark that is negative or not finite; TypeError without `handler.message`.
+   */
   constructor(init: SessionInit<Context>) {
     const options = init.options ?? {};
-    if (typeof init.handler?.message !== 'function') throw new TypeError('handler.message must be a function');
+    if (typeof init.handler?.message !== 'function') {
+      throw new TypeError('handler.message must be a function');
+    }
     this.role = init.role;
     this.transport = init.transport;
     this.engine = init.engine;
@@ -186,6 +188,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     return this.transport.bufferedAmount + this.queuedBytes;
   }
 
+  /** Attaches to the transport, fires `handler.open`, replays the handshake's head, then reads. */
   activate(): void {
     if (this.currentState !== 'connecting') return;
     this.currentState = 'open';
@@ -207,10 +210,13 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     else this.startReading();
   }
 
+  /** Queues a message for this turn's write; see {@link Session.send} for the return value. */
   send(data: string | Uint8Array, options?: { binary?: boolean }): boolean {
     if (this.currentState === 'connecting') throw invalidState('send');
     const isString = typeof data === 'string';
-    if (!isString && !(data instanceof Uint8Array)) throw new TypeError('send() takes a string or a Uint8Array');
+    if (!isString && !(data instanceof Uint8Array)) {
+      throw new TypeError('send() takes a string or a Uint8Array');
+    }
     if (this.currentState !== 'open' || this.engine.state !== 'open') return false;
     const binary = options?.binary ?? !isString;
     if (isString) {
@@ -246,6 +252,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.afterCommand();
   }
 
+  /** Sends a close frame; the close timer (default 5 s) then waits for the transport to close. */
   close(code?: number, reason?: string): void {
     // Validate in every state, as a browser does, so misuse shows up at once.
     encodeClosePayload(code, reason);
@@ -270,11 +277,13 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.transport.destroy();
   }
 
+  /** Stops reading; events already parsed from the current chunk are still delivered. */
   pause(): void {
     this.pausedByUser = true;
     if (this.currentState !== 'connecting' && this.currentState !== 'closed') this.transport.pause();
   }
 
+  /** Reads again (replaying the handshake's head first if `open` paused before it). */
   resume(): void {
     this.pausedByUser = false;
     if (this.currentState === 'connecting' || this.currentState === 'closed') return;
@@ -286,7 +295,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     const head = this.pendingHead;
     this.pendingHead = undefined;
     if (head !== undefined && head.length > 0) this.onData(head);
-    else this.flush();
+    else if (!this.inTurn) this.flush();
     if (!this.pausedByUser && this.currentState !== 'closed') this.transport.resume();
   }
 
@@ -317,38 +326,39 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.flush();
     const events = this.engine.eventsReceived();
     if (events.length === 0) return;
+    // A turn can nest (resume() in a handler replays the head); the outermost one writes.
+    const outer = this.inTurn;
     this.inTurn = true;
     try {
       for (const event of events) this.dispatch(event);
     } finally {
-      this.inTurn = false;
+      this.inTurn = outer;
     }
     this.collectOutput();
-    this.flush();
+    if (!outer) this.flush();
   }
 
   private dispatch(event: ProtocolEvent): void {
-    switch (event.type) {
-      case 'message':
-        if (!this.handlerFailed) this.callHandler(() => this.handler.message(this, event.data, event.isBinary));
-        break;
-      case 'ping':
-        if (!this.handlerFailed) this.callHandler(() => this.handler.ping?.(this, event.data));
-        break;
-      case 'pong':
-        if (!this.handlerFailed) this.callHandler(() => this.handler.pong?.(this, event.data));
-        break;
-      case 'close':
-        this.settleOutcome(event.code, event.reason);
-        this.enterClosing();
-        break;
-      case 'error':
-        this.enterClosing();
-        // An end without a close frame is a dropped connection: close reports 1006.
-        if (event.error.code === 'WS_ERR_UNEXPECTED_EOF') break;
-        this.settleOutcome(event.error.closeCode, event.error.message);
-        this.reportError(event.error);
-        break;
+    if (event.type === 'close') {
+      this.settleOutcome(event.code, event.reason);
+      this.enterClosing();
+      return;
+    }
+    if (event.type === 'error') {
+      this.settleOutcome(event.error.closeCode, event.error.message);
+      this.enterClosing();
+      this.reportError(event.error);
+      return;
+    }
+    // After a handler threw, nothing more reaches it but `error` and `close`.
+    if (this.handlerFailed) return;
+    // try/catch inline, not a closure per message: this is the hot path.
+    try {
+      if (event.type === 'message') this.handler.message(this, event.data, event.isBinary);
+      else if (event.type === 'ping') this.handler.ping?.(this, event.data);
+      else this.handler.pong?.(this, event.data);
+    } catch (error) {
+      this.handlerThrew(asError(error));
     }
   }
 
@@ -406,7 +416,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   }
 
   private checkDrain(): void {
-    if (!this.needDrain || this.currentState === 'closed' || this.bufferedAmount >= this.highWaterMark) return;
+    if (!this.needDrain || this.currentState === 'closed') return;
+    if (this.bufferedAmount >= this.highWaterMark) return;
     this.needDrain = false;
     if (!this.handlerFailed) this.callHandler(() => this.handler.drain?.(this));
   }
@@ -525,8 +536,11 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.engine.sendPing();
     this.collectOutput();
     this.flush();
-    if (this.pongTimeout > 0) this.pongTimer = this.clock.setTimeout(() => this.onPongTimer(), this.pongTimeout);
-    else this.armPing(this.pingInterval);
+    if (this.pongTimeout > 0) {
+      this.pongTimer = this.clock.setTimeout(() => this.onPongTimer(), this.pongTimeout);
+    } else {
+      this.armPing(this.pingInterval);
+    }
   }
 
   private onPongTimer(): void {
@@ -571,7 +585,15 @@ export function accept<Context = unknown>(
     maxMessage: options.maxMessage,
     wasm: options.wasm,
   });
-  return new WebSocketSession({ role: 'server', transport, engine, handshake, handler, options, context: options.context });
+  return new WebSocketSession({
+    role: 'server',
+    transport,
+    engine,
+    handshake,
+    handler,
+    options,
+    context: options.context,
+  });
 }
 
 /**
@@ -592,5 +614,13 @@ export function createClientSession<Context = unknown>(
     wasm: options.wasm,
     maskKeys: options.maskKeys,
   });
-  return new WebSocketSession({ role: 'client', transport, engine, handshake, handler, options, context: options.context });
+  return new WebSocketSession({
+    role: 'client',
+    transport,
+    engine,
+    handshake,
+    handler,
+    options,
+    context: options.context,
+  });
 }

@@ -8,7 +8,10 @@ export interface TransportEvents {
   data(bytes: Uint8Array): void;
   /** The peer ended its side (TCP FIN, HTTP/2 END_STREAM). */
   end(): void;
-  /** The transport's write buffer drained below its high-water mark. */
+  /**
+   * The transport's write buffer drained below its high-water mark (after it had reached it).
+   * A session re-checks its own mark only then, so keep the transport's mark at or below it.
+   */
   drain(): void;
   /** A transport-level failure; `closed` follows. */
   error(error: Error): void;
@@ -83,13 +86,19 @@ export interface SessionOptions {
   maxFrame?: number;
   /** Largest message; larger closes with 1009. Default 64 MiB. */
   maxMessage?: number;
-  /** After sending or receiving a close, destroy the transport if it has not closed within this. Default 5000 ms. */
+  /**
+   * After sending or receiving a close (or the peer's end of stream), destroy the transport if it
+   * has not closed within this. Default 5000 ms; 0 waits forever.
+   */
   closeTimeout?: number;
-  /** Close with 1001 after this long without receiving anything. Default 0 (off). */
+  /** Close with 1001 after this long without receiving anything (pongs count). Default 0 (off). */
   idleTimeout?: number;
   /** Send a ping this often when nothing was received. Default 0 (off); 20000 is a good value. */
   pingInterval?: number;
-  /** Drop the connection (1006) when a keepalive ping gets no pong within this. Default 20000 ms. */
+  /**
+   * Drop the connection (1006) when nothing, not even the pong, arrives within this after a
+   * keepalive ping. Default 20000 ms; 0 only pings (keeps NAT mappings alive), never drops.
+   */
   pongTimeout?: number;
   /** `send` returns false once `bufferedAmount` reaches this. Default 1 MiB. */
   highWaterMark?: number;
@@ -113,15 +122,25 @@ export interface Session<Context = unknown> {
   readonly protocol: string;
   /** Negotiated extensions header value or `''`. */
   readonly extensions: string;
-  /** Bytes queued on the transport and not yet sent. */
+  /** Bytes queued on the transport and not yet sent, plus frames waiting for this turn's write. */
   readonly bufferedAmount: number;
-  /** Start reading (the socket-ownership handshake); `open` fires. Idempotent. */
+  /** Start reading (the socket-ownership handshake); `open` fires, then the handshake's `head` is replayed. Idempotent. */
   activate(): void;
-  /** Sends a text (string) or binary (Uint8Array) message. Returns false at or above the high-water mark. Throws if not open. */
+  /**
+   * Sends a text (string) or binary (Uint8Array) message; `binary` overrides the type (text bytes
+   * must be UTF-8). Returns false at or above the high-water mark (the message is still sent: wait
+   * for `drain`), and false without sending once closing. Throws an InvalidStateError before activate().
+   */
   send(data: string | Uint8Array, options?: { binary?: boolean }): boolean;
+  /** Sends a ping (at most 125 bytes; RangeError beyond). Never held back by backpressure; ignored once closing. */
   ping(data?: Uint8Array | string): void;
+  /** Sends an unsolicited pong; pings are answered automatically. */
   pong(data?: Uint8Array | string): void;
-  /** Starts the closing handshake. Throws RangeError/TypeError for a code that may not be sent or a reason over 123 bytes. */
+  /**
+   * Starts the closing handshake; no code sends an empty close (the peer sees 1005). Throws
+   * RangeError/TypeError for a code that may not be sent or a reason over 123 bytes, in any state;
+   * InvalidStateError before activate(). Does nothing once closing.
+   */
   close(code?: number, reason?: string): void;
   /** Drops the connection without a closing handshake; `close` fires with 1006. */
   terminate(): void;

@@ -1,0 +1,225 @@
+// `connect(url, handler, options)`: the WebSocket client. Opens the socket, runs the opening
+// handshake (RFC 6455 §4.1), checks the answer, and returns an activated client session over
+// a SocketTransport. Every failure is a ConnectError (or a TypeError/RangeError for bad
+// arguments), always as a rejection, and leaves no socket behind.
+import type * as tls from 'node:tls';
+import {
+  buildUpgradeRequest,
+  generateKey,
+  type HeaderList,
+  validateUpgradeResponse,
+} from '../handshake/http1.js';
+import { createClientSession, systemClock } from '../session/session.js';
+import type { Handler, HandshakeInfo, Session, SessionOptions } from '../session/types.js';
+import { SocketTransport } from '../transports/net-socket.js';
+import { ConnectError } from './connect-error.js';
+import { openHandshake } from './opening-handshake.js';
+import { DEFAULT_MAX_ERROR_BODY, DEFAULT_MAX_HEAD } from './response-head.js';
+import { parseWebSocketUrl } from './websocket-url.js';
+
+/** Default `handshakeTimeout`: 10 s, from the call to a validated 101 (DNS, TCP and TLS included). */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+/** The `tls.connect` options `connect` passes through for `wss:` URLs. */
+export const TLS_OPTION_NAMES = [
+  'ca',
+  'cert',
+  'key',
+  'pfx',
+  'passphrase',
+  'crl',
+  'ciphers',
+  'ecdhCurve',
+  'minVersion',
+  'maxVersion',
+  'secureContext',
+  'rejectUnauthorized',
+  'servername',
+  'checkServerIdentity',
+] as const;
+
+/** TLS settings for `wss:`, passed to `tls.connect` as they are. */
+export type ClientTlsOptions = Pick<tls.ConnectionOptions, (typeof TLS_OPTION_NAMES)[number]>;
+
+/** Options of {@link connect}: the session's options, the handshake's, and TLS settings. */
+export interface ConnectOptions<Context = unknown> extends SessionOptions, ClientTlsOptions {
+  /** Subprotocols to offer (`Sec-WebSocket-Protocol`), most preferred first. Default: none. */
+  protocols?: string | readonly string[];
+  /** Extra request headers (not the handshake's own). Default: none. */
+  headers?: Record<string, string> | HeaderList;
+  /** The `Origin` header. Default: none (browsers send one; other clients need not). */
+  origin?: string;
+  /** Give up when no valid 101 arrived this long after the call, in ms; 0 waits forever. Default 10 000. */
+  handshakeTimeout?: number;
+  /** Largest answer head accepted, in bytes. Default 16 KiB. */
+  maxResponseHead?: number;
+  /** How much of a refusal's body to keep in `ConnectError.body`, in bytes. Default 4 KiB. */
+  maxErrorBody?: number;
+  /** Aborts the connection attempt (not the session once connected). */
+  signal?: AbortSignal;
+  /** Mask key source, one 32-bit key per frame (tests fix it). Default: `crypto.getRandomValues`. */
+  maskKeys?: () => number;
+  /** Becomes `session.context`. Default `undefined`. */
+  context?: Context;
+}
+
+const NUMERIC_SESSION_OPTIONS = [
+  'maxFrame',
+  'maxMessage',
+  'closeTimeout',
+  'idleTimeout',
+  'pingInterval',
+  'pongTimeout',
+  'highWaterMark',
+] as const;
+
+/**
+ * Opens a WebSocket connection as a client and resolves with the open session.
+ *
+ * The handler's `open` runs before the promise resolves, and frames that arrived with the 101
+ * may already have reached `message`. The request offers no extensions yet, so a server that
+ * answers with one fails the handshake (`WS_ERR_HANDSHAKE_EXTENSION`).
+ *
+ * Nothing throws synchronously: a bad URL rejects with a {@link ConnectError}
+ * `WS_ERR_INVALID_URL` (URLs are often user input), bad options or a handler without `message`
+ * reject with a `TypeError`/`RangeError`, both before any I/O.
+ *
+ * @param url - `ws://` or `wss://` (`http://`/`https://` are accepted as aliases); user info in
+ * the URL is sent as `Authorization: Basic` unless `headers` sets `Authorization`.
+ * @param handler - the session's callbacks.
+ * @param options - see {@link ConnectOptions}; session defaults: maxFrame 16 MiB, maxMessage 64 MiB,
+ * closeTimeout 5 s, idle and keepalive off.
+ * @throws ConnectError for every network and handshake failure (see `ConnectErrorCode`).
+ */
+export async function connect<Context = unknown>(
+  url: string | URL,
+  handler: Handler<Context>,
+  options: ConnectOptions<Context> = {},
+): Promise<Session<Context>> {
+  const target = parseWebSocketUrl(url);
+  if (typeof handler?.message !== 'function') throw new TypeError('handler.message must be a function');
+  for (const name of NUMERIC_SESSION_OPTIONS) checkNonNegative(name, options[name]);
+  const handshakeTimeout =
+    checkNonNegative('handshakeTimeout', options.handshakeTimeout) ?? DEFAULT_HANDSHAKE_TIMEOUT;
+  const maxHead = checkNonNegative('maxResponseHead', options.maxResponseHead) ?? DEFAULT_MAX_HEAD;
+  const maxErrorBody = checkNonNegative('maxErrorBody', options.maxErrorBody) ?? DEFAULT_MAX_ERROR_BODY;
+  const protocols =
+    typeof options.protocols === 'string' ? [options.protocols] : [...(options.protocols ?? [])];
+  const headers = headerList(options.headers);
+  if (target.credentials !== undefined && !headers.some(([name]) => name.toLowerCase() === 'authorization')) {
+    headers.push(['Authorization', `Basic ${Buffer.from(target.credentials).toString('base64')}`]);
+  }
+
+  const key = generateKey();
+  // Throws TypeError for a protocol that is not a token, a repeated one, or a bad header.
+  const request = buildUpgradeRequest({
+    host: target.hostHeader,
+    path: target.path,
+    key,
+    protocols,
+    origin: options.origin,
+    headers,
+  });
+
+  const clock = options.clock ?? systemClock;
+  const { socket, head, rest } = await openHandshake(target, {
+    request,
+    timeout: handshakeTimeout,
+    maxHead,
+    maxErrorBody,
+    clock,
+    tls: tlsOptions(options),
+    signal: options.signal,
+  });
+
+  const verdict = validateUpgradeResponse(head, { key, protocols, extensionsOffered: [] });
+  if (!verdict.ok) {
+    socket.destroy();
+    throw new ConnectError(verdict.code, `Invalid handshake answer from ${target.href}: ${verdict.reason}`, {
+      status: head.status,
+      headers: head.headers,
+    });
+  }
+
+  const handshake: HandshakeInfo = {
+    path: target.path,
+    headers: requestHeaderMap(request),
+    protocol: verdict.protocol,
+    extensions: verdict.extensions,
+    head: rest,
+    remoteAddress: socket.remoteAddress,
+  };
+  let session: Session<Context>;
+  try {
+    session = createClientSession(new SocketTransport(socket), handshake, handler, {
+      ...sessionOptions(options),
+      maskKeys: options.maskKeys,
+      context: options.context,
+    });
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
+  session.activate();
+  return session;
+}
+
+function checkNonNegative(name: string, value: number | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new RangeError(`${name} must be a finite number >= 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+function headerList(headers: ConnectOptions['headers']): HeaderList {
+  if (headers === undefined) return [];
+  if (Array.isArray(headers)) return headers.map(([name, value]) => [name, value]);
+  return Object.entries(headers as Record<string, string>);
+}
+
+function tlsOptions(options: ConnectOptions<unknown>): tls.ConnectionOptions {
+  const picked: Record<string, unknown> = {};
+  for (const name of TLS_OPTION_NAMES) if (options[name] !== undefined) picked[name] = options[name];
+  return picked as tls.ConnectionOptions;
+}
+
+function sessionOptions(options: ConnectOptions<unknown>): SessionOptions {
+  const {
+    maxFrame,
+    maxMessage,
+    closeTimeout,
+    idleTimeout,
+    pingInterval,
+    pongTimeout,
+    highWaterMark,
+    wasm,
+    clock,
+  } = options;
+  return {
+    maxFrame,
+    maxMessage,
+    closeTimeout,
+    idleTimeout,
+    pingInterval,
+    pongTimeout,
+    highWaterMark,
+    wasm,
+    clock,
+  };
+}
+
+/** The request we sent, as a header map (lower-case names), for `HandshakeInfo.headers`. */
+function requestHeaderMap(request: string): Record<string, string | string[]> {
+  const map: Record<string, string | string[]> = {};
+  for (const line of request.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon <= 0) continue;
+    const name = line.slice(0, colon).toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const previous = map[name];
+    map[name] =
+      previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];
+  }
+  return map;
+}

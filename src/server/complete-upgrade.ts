@@ -1,0 +1,150 @@
+// The server half of the opening handshake once a request head is in hand, shared by
+// `handleUpgrade` (node:http) and `createServer` (our own head reader): validate (RFC 6455
+// §4.2.1), ask `verify`, pick a subprotocol, answer 101 or an error, start the session.
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { buildUpgradeResponse, type HeaderMap, selectSubprotocol, serializeResponseHead, validateUpgradeRequest } from '../handshake/http1.js';
+import { accept } from '../session/session.js';
+import type { Handler, Session } from '../session/types.js';
+import { SocketTransport } from '../transports/net-socket.js';
+import { sessionOptionsOf } from './options.js';
+import { answerAndClose, type Refusal, refusalFromThrown } from './rejection.js';
+import type { UpgradeOptions, UpgradeRequestInfo } from './types.js';
+
+/** A request head, from node's `IncomingMessage` or from our reader. */
+export interface UpgradeRequestHead {
+  method: string;
+  path: string;
+  httpVersion: string;
+  headers: HeaderMap;
+}
+
+/** Everything {@link completeUpgrade} needs for one connection. */
+export interface UpgradeJob<Context> {
+  socket: Duplex;
+  request: UpgradeRequestHead;
+  /** Bytes that followed the request head. */
+  head: Uint8Array;
+  handler: Handler<Context>;
+  options: UpgradeOptions<Context>;
+  /** Called with the session after the 101 is queued and before it is activated. */
+  register?: (session: Session<Context>) => void;
+  /** Still wanted? `createServer` says no once it is closing. Default: always. */
+  wanted?: () => boolean;
+}
+
+/**
+ * Runs the rest of the handshake on `job.socket`. Never rejects: every failure is answered
+ * (or the socket dropped) and reported as `null`; a `verify` hook that throws an Error is also
+ * reported to `options.onError`.
+ */
+export async function completeUpgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Context> | null> {
+  const { socket, options } = job;
+  // A reset while `verify` runs must not become an unhandled 'error'.
+  const swallow = () => {};
+  socket.on('error', swallow);
+  try {
+    return await upgrade(job);
+  } catch (error) {
+    // Only a bug of ours or of a handler's `open` gets here: drop the connection, say why.
+    socket.destroy();
+    report(options, error);
+    return null;
+  } finally {
+    socket.off('error', swallow);
+  }
+}
+
+async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Context> | null> {
+  const { socket, request, options } = job;
+  const validated = validateUpgradeRequest(request);
+  if (!validated.ok) {
+    refuse(socket, { status: validated.status, reason: validated.reason, headers: validated.headers }, options);
+    return null;
+  }
+
+  const net = socket as Partial<Socket> & { encrypted?: boolean };
+  const info: UpgradeRequestInfo = {
+    method: request.method,
+    path: request.path,
+    httpVersion: request.httpVersion,
+    headers: request.headers,
+    host: validated.host,
+    origin: validated.origin,
+    protocols: validated.protocols,
+    remoteAddress: net.remoteAddress,
+    secure: net.encrypted === true,
+  };
+
+  let context: Context | undefined;
+  if (options.verify !== undefined) {
+    try {
+      context = await options.verify(info);
+    } catch (thrown) {
+      if (isGone(job)) {
+        socket.destroy();
+        return null;
+      }
+      refuse(socket, refusalFromThrown(thrown), options);
+      return null;
+    }
+  }
+  // The client may have left, or the server closed, while `verify` ran.
+  if (isGone(job)) {
+    socket.destroy();
+    return null;
+  }
+
+  let protocol: string | undefined;
+  try {
+    protocol = selectSubprotocol(validated.protocols, options.protocols ?? []);
+  } catch (error) {
+    // A selector function that returned a protocol the client did not offer.
+    refuse(socket, refusalFromThrown(error), options);
+    return null;
+  }
+
+  const transport = new SocketTransport(socket);
+  const session = accept<Context>(
+    transport,
+    {
+      path: request.path,
+      headers: request.headers,
+      protocol: protocol ?? '',
+      // permessage-deflate is not wired in yet: not answering an offer declines it (RFC 7692 §5).
+      extensions: '',
+      head: job.head,
+      remoteAddress: info.remoteAddress,
+    },
+    job.handler,
+    { ...sessionOptionsOf(options), context: context as Context },
+  );
+  const response = serializeResponseHead(
+    101,
+    'Switching Protocols',
+    buildUpgradeResponse({ key: validated.key, protocol }),
+  );
+  transport.write([Buffer.from(response, 'latin1')]);
+  job.register?.(session);
+  if (options.activate !== false) session.activate();
+  return session;
+}
+
+function isGone(job: UpgradeJob<unknown>): boolean {
+  return job.socket.destroyed || !job.socket.writable || job.wanted?.() === false;
+}
+
+function refuse(socket: Duplex, refusal: Refusal, options: UpgradeOptions<unknown>): void {
+  if (refusal.internal !== undefined) report(options, refusal.internal);
+  if (!answerAndClose(socket, refusal)) {
+    report(options, new TypeError(`invalid headers in a refusal with status ${refusal.status}`));
+  }
+}
+
+function report(options: UpgradeOptions<unknown>, error: unknown): void {
+  try {
+    options.onError?.(error instanceof Error ? error : new Error(String(error)));
+  } catch {
+    // An error reporter that throws has nothing more to tell.
+  }
+}

@@ -1,0 +1,233 @@
+// createServer: the reference HTTP/1.1 acceptor. It listens on a raw net/tls server, reads
+// each request head itself (RequestHeadReader: strict, bounded, timed), completes the
+// WebSocket handshake and runs one session per connection. No node:http on this path.
+//
+// A connection is handshaking (head being read, `verify` running) until it is upgraded,
+// refused or dropped; upgraded connections are in `sessions` until their socket closes.
+import * as net from 'node:net';
+import type { Duplex } from 'node:stream';
+import * as tls from 'node:tls';
+import { DEFAULT_CLOSE_TIMEOUT } from '../session/session.js';
+import type { Session } from '../session/types.js';
+import { completeUpgrade } from './complete-upgrade.js';
+import { type ListenerSettings, validateServerOptions } from './options.js';
+import { answerAndClose } from './rejection.js';
+import { bodyFramingError, RequestHeadReader } from './request-head.js';
+import type { ServerOptions } from './types.js';
+
+/** Where a server listens, as `listen()` reports it. */
+export interface ListenInfo {
+  /** The bound address, e.g. `127.0.0.1` or `::1`. */
+  host: string;
+  /** The bound port (the one picked, for port 0). */
+  port: number;
+  /** `ws://host:port/` or `wss://host:port/`, IPv6 hosts in brackets. */
+  url: string;
+}
+
+/** A listening WebSocket server built by {@link createServer}. */
+export interface WebSocketServer<Context = unknown> {
+  /** Starts listening. Rejects with the listener's error (e.g. `EADDRINUSE`); once only. */
+  listen(): Promise<ListenInfo>;
+  /**
+   * Stops accepting, drops connections still in their handshake, closes every session with
+   * `code` (default 1001, "going away") and `reason` (default `server shutting down`), and
+   * resolves once every connection is gone. Sessions whose peer does not answer the close are
+   * dropped after the session's `closeTimeout` (default 5 s). Idempotent.
+   */
+  close(code?: number, reason?: string): Promise<void>;
+  /** The upgraded sessions; each leaves the set when its connection closes. */
+  readonly sessions: ReadonlySet<Session<Context>>;
+  /** The bound address, or `null` before `listen()` and after `close()`. */
+  address(): net.AddressInfo | null;
+}
+
+/**
+ * Creates a WebSocket server (not yet listening):
+ *
+ * ```ts
+ * const server = createServer({ port: 8080, handler: { message: (s, data) => s.send(data) } });
+ * const { url } = await server.listen();
+ * ```
+ *
+ * Each connection must send its request head within `handshakeTimeout` (default 10 s) or is
+ * dropped. The head is read strictly (RFC 9112): CRLF line ends, no obsolete folding, no
+ * whitespace before a colon, no body. Refusals carry `Connection: close` and a plain-text body
+ * stating the reason: 400 (malformed, not an upgrade, bad key), 405 (not GET), 426 (version
+ * other than 13), 431 (head over `maxHeadBytes`, default 16 KiB, or more than `maxHeaders`
+ * header lines, default 100). `verify` refusals are answered as `handleUpgrade` describes.
+ * Bytes that follow the head in the same packet reach the session first.
+ *
+ * Defaults: host `127.0.0.1`, port 0 (a free port), plain `ws://` unless `tls` is given;
+ * session options as in `SessionOptions`. Sessions are activated as soon as they are upgraded.
+ *
+ * @throws TypeError or RangeError for an invalid option, naming it.
+ */
+export function createServer<Context = unknown>(options: ServerOptions<Context>): WebSocketServer<Context> {
+  return new Acceptor(options, validateServerOptions(options as ServerOptions<unknown>));
+}
+
+class Acceptor<Context> implements WebSocketServer<Context> {
+  readonly sessions = new Set<Session<Context>>();
+  private readonly options: ServerOptions<Context>;
+  private readonly settings: ListenerSettings;
+  private readonly server: net.Server;
+  /** Every open connection, handshaking or upgraded, so `close()` can drop stragglers. */
+  private readonly connections = new Set<Duplex>();
+  private readonly handshaking = new Set<Duplex>();
+  private listening = false;
+  private closing: Promise<void> | null = null;
+
+  constructor(options: ServerOptions<Context>, settings: ListenerSettings) {
+    this.options = options;
+    this.settings = settings;
+    // allowHalfOpen: a client's FIN must reach the session as an end of stream, not make
+    // node end our side before the close handshake has run (RFC 6455 §7.1.1).
+    if (options.tls !== undefined) {
+      const server = tls.createServer({
+        ...options.tls,
+        allowHalfOpen: true,
+        handshakeTimeout: settings.handshakeTimeout,
+      });
+      server.on('secureConnection', this.onConnection);
+      // A failed TLS handshake: node destroys the socket; there is nobody to tell.
+      server.on('tlsClientError', () => {});
+      this.server = server;
+    } else {
+      this.server = net.createServer({ allowHalfOpen: true }, this.onConnection);
+    }
+    this.server.on('error', (error) => {
+      if (this.listening) this.report(error);
+    });
+  }
+
+  listen(): Promise<ListenInfo> {
+    if (this.listening || this.closing !== null) {
+      return Promise.reject(new Error(this.closing ? 'the server is closed' : 'the server is already listening'));
+    }
+    this.listening = true;
+    return new Promise((resolve, reject) => {
+      const onError = (error: Error) => {
+        this.listening = false;
+        reject(error);
+      };
+      this.server.once('error', onError);
+      this.server.listen(this.settings.port, this.settings.host, () => {
+        this.server.off('error', onError);
+        const { address, port } = this.server.address() as net.AddressInfo;
+        const host = net.isIPv6(address) ? `[${address}]` : address;
+        resolve({ host: address, port, url: `${this.options.tls ? 'wss' : 'ws'}://${host}:${port}/` });
+      });
+    });
+  }
+
+  close(code = 1001, reason = 'server shutting down'): Promise<void> {
+    if (this.closing !== null) return this.closing;
+    this.closing = this.shutDown(code, reason);
+    return this.closing;
+  }
+
+  address(): net.AddressInfo | null {
+    const address = this.server.address();
+    return typeof address === 'object' ? address : null;
+  }
+
+  private async shutDown(code: number, reason: string): Promise<void> {
+    const stopped = new Promise<void>((resolve) => {
+      if (!this.server.listening) resolve();
+      // Called once every connection has closed (or at once, with an error, if not listening).
+      else this.server.close(() => resolve());
+    });
+    for (const socket of this.handshaking) socket.destroy();
+    for (const session of this.sessions) {
+      try {
+        if (session.state === 'connecting') session.terminate();
+        else session.close(code, reason);
+      } catch {
+        // A code or reason that may not be sent: still close, without a closing handshake.
+        session.terminate();
+      }
+    }
+    // A peer that never answers the close is dropped by its session's close timer; this
+    // bounds the wait even when that timer is off.
+    const grace = setTimeout(() => {
+      for (const socket of this.connections) socket.destroy();
+    }, this.options.closeTimeout || DEFAULT_CLOSE_TIMEOUT);
+    grace.unref();
+    await stopped;
+    clearTimeout(grace);
+    this.listening = false;
+  }
+
+  private readonly onConnection = (socket: net.Socket): void => {
+    // A reset in the middle of the handshake is routine, not a crash.
+    const ignoreError = () => {};
+    socket.on('error', ignoreError);
+    if (this.closing !== null) {
+      socket.destroy();
+      return;
+    }
+    this.connections.add(socket);
+    this.handshaking.add(socket);
+    const timer = setTimeout(() => socket.destroy(), this.settings.handshakeTimeout);
+    const reader = new RequestHeadReader(this.settings);
+
+    const stopReading = () => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.pause();
+    };
+    const onData = (chunk: Buffer) => {
+      const result = reader.push(chunk);
+      if (result.state === 'more') return;
+      stopReading();
+      if (result.state === 'failed') {
+        clearTimeout(timer);
+        answerAndClose(socket, { status: result.status, reason: result.reason, headers: [] });
+        return;
+      }
+      const bodyError = bodyFramingError(result.head.headers);
+      if (bodyError !== null) {
+        clearTimeout(timer);
+        answerAndClose(socket, { status: 400, reason: bodyError, headers: [] });
+        return;
+      }
+      socket.off('error', ignoreError);
+      void completeUpgrade<Context>({
+        socket,
+        request: result.head,
+        head: result.rest,
+        handler: this.options.handler,
+        options: this.options,
+        wanted: () => this.closing === null,
+        register: (session) => {
+          this.handshaking.delete(socket);
+          this.sessions.add(session);
+          socket.once('close', () => this.sessions.delete(session));
+        },
+      }).finally(() => {
+        clearTimeout(timer);
+        if (!socket.destroyed) return;
+        this.handshaking.delete(socket);
+      });
+    };
+    // A client that ends its side before finishing the head has nothing more to say.
+    const onEnd = () => socket.destroy();
+
+    socket.on('data', onData);
+    socket.on('end', onEnd);
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.connections.delete(socket);
+      this.handshaking.delete(socket);
+    });
+  };
+
+  private report(error: Error): void {
+    try {
+      this.options.onError?.(error);
+    } catch {
+      // An error reporter that throws has nothing more to tell.
+    }
+  }
+}

@@ -1,0 +1,125 @@
+// Validation of the server entry points' options, at construction and with messages that
+// name the option, and the split between the handshake's options and the session's.
+import { isToken } from '../handshake/http-token.js';
+import { accept } from '../session/session.js';
+import type { Handler, SessionOptions, Transport } from '../session/types.js';
+import type { ServerOptions, UpgradeOptions } from './types.js';
+
+/** Default `maxHeadBytes` of `createServer`: 16 KiB. */
+export const DEFAULT_MAX_HEAD_BYTES = 16 * 1024;
+/** Default `maxHeaders` of `createServer`: 100. */
+export const DEFAULT_MAX_HEADERS = 100;
+/** Default `handshakeTimeout` of `createServer`: 10 s. */
+export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
+
+/** Options that belong to the handshake or the listener, not to the session. */
+const NOT_SESSION_OPTIONS = new Set([
+  'verify',
+  'protocols',
+  'activate',
+  'onError',
+  'handler',
+  'host',
+  'port',
+  'tls',
+  'maxHeadBytes',
+  'maxHeaders',
+  'handshakeTimeout',
+]);
+
+/** The session's share of the options (everything the handshake and listener do not use). */
+export function sessionOptionsOf(options: object): SessionOptions {
+  const session: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(options)) {
+    if (!NOT_SESSION_OPTIONS.has(name)) session[name] = value;
+  }
+  return session as SessionOptions;
+}
+
+/**
+ * Checks the handshake options of `handleUpgrade` and `createServer`.
+ *
+ * @throws TypeError naming the first bad option.
+ */
+export function validateUpgradeOptions(options: UpgradeOptions<unknown>): void {
+  if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
+  const { verify, protocols, activate, onError } = options;
+  if (verify !== undefined && typeof verify !== 'function') throw new TypeError('verify must be a function');
+  if (onError !== undefined && typeof onError !== 'function') throw new TypeError('onError must be a function');
+  if (activate !== undefined && typeof activate !== 'boolean') throw new TypeError('activate must be a boolean');
+  if (protocols !== undefined && typeof protocols !== 'function') {
+    if (!Array.isArray(protocols)) throw new TypeError('protocols must be an array of tokens or a function');
+    for (const protocol of protocols) {
+      // RFC 6455 §4.1 item 10: a subprotocol is a token.
+      if (typeof protocol !== 'string' || !isToken(protocol)) {
+        throw new TypeError(`protocols: ${JSON.stringify(protocol)} is not an HTTP token`);
+      }
+    }
+  }
+}
+
+/**
+ * Checks the session's options and the handler the way `accept` will, now rather than at the
+ * first connection: it builds one session over a transport that is never attached (building
+ * one has no side effects until `activate()`).
+ *
+ * @throws TypeError or RangeError, as `accept` would.
+ */
+export function validateSessionOptions(handler: Handler<unknown>, options: object): void {
+  if (typeof handler !== 'object' || handler === null) throw new TypeError('handler must be an object');
+  accept(UNUSED_TRANSPORT, { path: '/', headers: {}, protocol: '', extensions: '' }, handler, sessionOptionsOf(options));
+}
+
+const UNUSED_TRANSPORT: Transport = {
+  attach() {},
+  write() {},
+  bufferedAmount: 0,
+  end() {},
+  destroy() {},
+  pause() {},
+  resume() {},
+};
+
+/** `createServer`'s listener and limits, with defaults applied. */
+export interface ListenerSettings {
+  host: string;
+  port: number;
+  maxHeadBytes: number;
+  maxHeaders: number;
+  handshakeTimeout: number;
+}
+
+/**
+ * Checks everything `createServer` takes and applies the listener's defaults.
+ *
+ * @throws TypeError or RangeError naming the first bad option.
+ */
+export function validateServerOptions(options: ServerOptions<unknown>): ListenerSettings {
+  if (typeof options !== 'object' || options === null) throw new TypeError('createServer needs an options object');
+  validateUpgradeOptions(options);
+  validateSessionOptions(options.handler, options);
+  const { host = '127.0.0.1', port = 0, tls } = options;
+  if (typeof host !== 'string' || host === '') throw new TypeError('host must be a non-empty string');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`port must be an integer from 0 to 65535, got ${String(port)}`);
+  }
+  if (tls !== undefined) {
+    if (typeof tls !== 'object' || tls === null) throw new TypeError('tls must be an object');
+    if (tls.cert === undefined || tls.key === undefined) throw new TypeError('tls needs both cert and key');
+  }
+  return {
+    host,
+    port,
+    maxHeadBytes: positiveInteger('maxHeadBytes', options.maxHeadBytes, DEFAULT_MAX_HEAD_BYTES),
+    maxHeaders: positiveInteger('maxHeaders', options.maxHeaders, DEFAULT_MAX_HEADERS),
+    handshakeTimeout: positiveInteger('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT),
+  };
+}
+
+function positiveInteger(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
+  }
+  return value;
+}

@@ -1,0 +1,76 @@
+// The options and request shape shared by `handleUpgrade` and `createServer`.
+import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { HeaderMap } from '../handshake/http1.js';
+import type { Handler, SessionOptions } from '../session/types.js';
+
+/** What the `verify` hook sees of an upgrade request that passed RFC 6455 §4.2.1 validation. */
+export interface UpgradeRequestInfo {
+  /** Always `GET` (anything else was refused with 405). */
+  method: string;
+  /** The request target in origin-form: path and query, e.g. `/feed?x=1`. */
+  path: string;
+  /** The HTTP version without the `HTTP/` prefix, e.g. `1.1`. */
+  httpVersion: string;
+  /** Request headers, lower-case names; a repeated header is an array. */
+  headers: HeaderMap;
+  /** The `Host` header. */
+  host: string;
+  /** The `Origin` header, if any (browsers always send it: check it against CSRF-style abuse). */
+  origin: string | undefined;
+  /** The subprotocols the client offers, in its order; empty if none. */
+  protocols: readonly string[];
+  /** The peer's address, when the socket knows it. */
+  remoteAddress: string | undefined;
+  /** The connection is TLS. */
+  secure: boolean;
+}
+
+/**
+ * Decides whether to accept an upgrade. What it returns (or resolves to) becomes
+ * `session.context`. To refuse, throw or reject with `{ status, reason?, headers? }` (or a
+ * {@link HandshakeRejection}); see `handleUpgrade` for how other failures are answered.
+ */
+export type VerifyHook<Context> = (request: UpgradeRequestInfo) => Context | Promise<Context>;
+
+/** Picks the subprotocol: the server's list in preference order, or a function of the offer. */
+export type ProtocolSelector = readonly string[] | ((offered: string[]) => string | undefined);
+
+/** Options of `handleUpgrade`: session options plus the handshake's own. */
+export interface UpgradeOptions<Context = unknown> extends SessionOptions {
+  /** Called after validation, before the 101; its result becomes `session.context`. Default: none (context `undefined`). */
+  verify?: VerifyHook<Context>;
+  /** Subprotocols to accept (RFC 6455 §4.2.2 item 5.4). Default: none, whatever the client offers. */
+  protocols?: ProtocolSelector;
+  /** Call `session.activate()` before returning it. Default true. */
+  activate?: boolean;
+  /** Hears errors that belong to no session: a `verify` hook that threw an Error, a failing listener. Default: ignored. */
+  onError?: (error: Error) => void;
+}
+
+/** TLS options for `createServer`: Node's secure-context options, with a certificate and key required. */
+export type ServerTlsOptions = SecureContextOptions &
+  Pick<TlsOptions, 'ALPNProtocols' | 'SNICallback' | 'requestCert' | 'rejectUnauthorized'> & {
+    cert: NonNullable<SecureContextOptions['cert']>;
+    key: NonNullable<SecureContextOptions['key']>;
+  };
+
+/** Options of `createServer`. */
+export interface ServerOptions<Context = unknown> extends Omit<UpgradeOptions<Context>, 'activate'> {
+  /** The application's callbacks, one handler for every session. Required. */
+  handler: Handler<Context>;
+  /** Address to listen on. Default `127.0.0.1` (use `0.0.0.0` or `::` to serve other hosts). */
+  host?: string;
+  /** Port to listen on; 0 picks a free one (`listen()` reports it). Default 0. */
+  port?: number;
+  /** Serve `wss://`: a certificate and key (PEM) and other secure-context options. Default: plain `ws://`. */
+  tls?: ServerTlsOptions;
+  /** Largest request head (request line, headers and the blank line); larger gets 431. Default 16 KiB. */
+  maxHeadBytes?: number;
+  /** Most header lines in a request; more gets 431. Default 100. */
+  maxHeaders?: number;
+  /**
+   * Time from connection (or TLS handshake) to an accepted upgrade, `verify` included; a
+   * client that takes longer is dropped without an answer. Default 10 000 ms.
+   */
+  handshakeTimeout?: number;
+}

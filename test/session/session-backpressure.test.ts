@@ -1,0 +1,73 @@
+// send()'s return value, drain, control frames above the high-water mark, pause/resume.
+import { describe, expect, it } from 'vitest';
+import { recorder, serverWithRawClient, settle } from './helpers.js';
+
+const manual = { manual: true, highWaterMark: 1024 };
+
+describe('backpressure', () => {
+  it('returns false at the high-water mark, counting queued bytes, and drains once', async () => {
+    const handler = recorder();
+    const { session, transport } = serverWithRawClient(handler, { highWaterMark: 1024 }, manual);
+    session.activate();
+    expect(session.send(new Uint8Array(600))).toBe(true);
+    expect(session.bufferedAmount).toBe(604);
+    // Not written yet, but already counted: a loop of sends sees the mark in the same turn.
+    expect(session.send(new Uint8Array(600))).toBe(false);
+    expect(session.bufferedAmount).toBe(1208);
+    await settle();
+    expect(transport.bufferedAmount).toBe(1208);
+    expect(handler.log).toEqual(['open']);
+    transport.deliver();
+    expect(session.bufferedAmount).toBe(0);
+    expect(handler.log).toEqual(['open', 'drain']);
+    session.send(new Uint8Array(10));
+    await settle();
+    transport.deliver();
+    expect(handler.log).toEqual(['open', 'drain']);
+  });
+
+  it('still sends what was refused with false: false is a signal, not a drop', async () => {
+    const { session, peer, transport } = serverWithRawClient(recorder(), { highWaterMark: 100 }, manual);
+    session.activate();
+    for (let i = 0; i < 5; i++) session.send(new Uint8Array(50));
+    await settle();
+    transport.deliver();
+    expect(peer.summary()).toEqual(Array(5).fill('binary:50'));
+  });
+
+  it('never holds back control frames above the mark: pings, automatic pongs and the close', async () => {
+    const { session, peer, transport } = serverWithRawClient(recorder(), { highWaterMark: 100 }, manual);
+    session.activate();
+    expect(session.send(new Uint8Array(200))).toBe(false);
+    session.ping('mine');
+    peer.send(9, 'yours');
+    peer.transport.deliver();
+    session.close(1000, 'enough');
+    await settle();
+    transport.deliver();
+    expect(peer.summary()).toEqual(['binary:200', 'ping:mine', 'pong:yours', 'close:1000:enough']);
+  });
+
+  it('fires no drain when send never returned false', async () => {
+    const handler = recorder();
+    const { session, transport } = serverWithRawClient(handler, { highWaterMark: 1024 }, manual);
+    session.activate();
+    session.send(new Uint8Array(1000));
+    await settle();
+    transport.deliver();
+    expect(handler.log).toEqual(['open']);
+  });
+
+  it('pause() stops delivery and resume() restarts it', async () => {
+    const handler = recorder();
+    const { session, peer } = serverWithRawClient(handler);
+    session.activate();
+    session.pause();
+    peer.send(1, 'held');
+    await settle();
+    expect(handler.log).toEqual(['open']);
+    session.resume();
+    await settle();
+    expect(handler.log).toEqual(['open', 'text:held']);
+  });
+});
