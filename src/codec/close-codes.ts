@@ -40,7 +40,8 @@ export function closeCodeValidToSend(code: number): boolean {
 }
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
+// ignoreBOM: a reason may start with U+FEFF and must come back unchanged.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /**
  * The body of a close frame. No code gives an empty body; a reason needs a code.

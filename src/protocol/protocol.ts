@@ -29,14 +29,20 @@ import {
 /** Close code for a connection that ended without a close frame (reported, never sent). */
 const ABNORMAL_CLOSURE = 1006;
 
-// Non-fatal: the kernel already validated the bytes. `ignoreBOM` keeps a leading U+FEFF,
-// which is part of the message (RFC 3629 §6 leaves it to the protocol; RFC 6455 strips nothing).
+// Non-fatal: the kernel already validated the bytes. `ignoreBOM` keeps a leading U+FEFF:
+// it is part of the text the peer sent.
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
 
 function checkBytes(name: string, data: unknown): asserts data is Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
+}
+
+function checkControlPayload(data: unknown): asserts data is Uint8Array {
+  checkBytes('data', data);
+  // RFC 6455 §5.5: control frames carry at most 125 bytes.
+  if (data.length > 125) throw new RangeError(`control frame payload is ${data.length} bytes; at most 125`);
 }
 
 /**
@@ -147,19 +153,19 @@ export class Protocol {
     this.sendEof();
   }
 
-  /** Sends a text message. Returns false (and sends nothing) once a close was sent. */
+  /** Sends a text message. Returns false (and sends nothing) once a close was sent or the stream ended. */
   sendText(text: string): boolean {
     if (typeof text !== 'string') throw new TypeError('text must be a string');
-    if (this.sentClose !== null) return false;
+    if (this.outputEnded()) return false;
     this.checkNotFragmenting();
     this.sendFrame(Opcode.Text, utf8Encoder.encode(text), true);
     return true;
   }
 
-  /** Sends a binary message. Returns false (and sends nothing) once a close was sent. */
+  /** Sends a binary message. Returns false (and sends nothing) once a close was sent or the stream ended. */
   sendBinary(data: Uint8Array): boolean {
     checkBytes('data', data);
-    if (this.sentClose !== null) return false;
+    if (this.outputEnded()) return false;
     this.checkNotFragmenting();
     this.sendFrame(Opcode.Binary, data, true);
     return true;
@@ -168,7 +174,7 @@ export class Protocol {
   /**
    * Sends one frame of a fragmented message: opcode 1 (text) or 2 (binary) first, then 0
    * (continuation) until `fin`. Text fragments may split a UTF-8 sequence.
-   * Returns false (and sends nothing) once a close was sent.
+   * Returns false (and sends nothing) once a close was sent or the stream ended.
    * @throws TypeError when the opcode does not fit the message in progress (RFC 6455 §5.4).
    */
   sendFragment(opcode: 0 | 1 | 2, data: Uint8Array, fin: boolean): boolean {
@@ -176,7 +182,7 @@ export class Protocol {
     if (opcode !== 0 && opcode !== 1 && opcode !== 2) {
       throw new RangeError(`fragment opcode must be 0, 1 or 2, got ${String(opcode)}`);
     }
-    if (this.sentClose !== null) return false;
+    if (this.outputEnded()) return false;
     // RFC 6455 §5.4: a message starts with 1 or 2, goes on with 0, and is never interleaved.
     if (opcode === 0 && this.sendingFragmented === 0) {
       throw new TypeError('a continuation needs a fragmented message in progress');
@@ -187,31 +193,31 @@ export class Protocol {
     return true;
   }
 
-  /** Sends a ping (at most 125 bytes, else RangeError). Returns false once a close was sent. */
+  /** Sends a ping (at most 125 bytes, else RangeError). Returns false once a close was sent or the stream ended. */
   sendPing(data: Uint8Array = EMPTY): boolean {
-    checkBytes('data', data);
-    if (this.sentClose !== null) return false;
+    checkControlPayload(data);
+    if (this.outputEnded()) return false;
     this.sendFrame(Opcode.Ping, data, true);
     return true;
   }
 
-  /** Sends a pong, e.g. an unsolicited heartbeat (at most 125 bytes). Returns false once a close was sent. */
+  /** Sends a pong, e.g. an unsolicited heartbeat (at most 125 bytes). Returns false once closing or ended. */
   sendPong(data: Uint8Array = EMPTY): boolean {
-    checkBytes('data', data);
-    if (this.sentClose !== null) return false;
+    checkControlPayload(data);
+    if (this.outputEnded()) return false;
     this.sendFrame(Opcode.Pong, data, true);
     return true;
   }
 
   /**
    * Starts the closing handshake (RFC 6455 §7.1.2). No code sends an empty body.
-   * Returns false (and sends nothing) when a close was already sent.
+   * Returns false (and sends nothing) when a close was already sent or the stream ended.
    * @throws RangeError for a code that may not be sent (1004, 1005, 1006, 1015, 0-999,
    *   1016-2999, 5000+) or a reason over 123 UTF-8 bytes; TypeError for a reason without a code.
    */
   sendClose(code?: number, reason = ''): boolean {
     const body = encodeClosePayload(code, reason);
-    if (this.sentClose !== null) return false;
+    if (this.outputEnded()) return false;
     this.queueClose(code, reason, body);
     return true;
   }
@@ -294,7 +300,7 @@ export class Protocol {
       this.onError(new WebSocketError('WS_ERR_INVALID_CLOSE_PAYLOAD'));
       return;
     }
-    const close = { code: decoded.code, reason: utf8Decoder.decode(payload.subarray(2)) };
+    const close = decoded;
     this.receivedClose = close;
     // RFC 6455 §5.5.1: answer a close with a close, once; we echo the code alone.
     if (this.sentClose === null) {
@@ -310,7 +316,7 @@ export class Protocol {
   }
 
   private failWith(code: number, reason: string, body: Uint8Array | null): void {
-    if (body !== null && this.sentClose === null) this.queueClose(code, reason, body);
+    if (body !== null && !this.outputEnded()) this.queueClose(code, reason, body);
     this.failed = true;
     this.discarding = true;
     this.currentState = 'closed';
@@ -335,6 +341,11 @@ export class Protocol {
     if (this.eofSent) return;
     this.eofSent = true;
     this.output.push(END_OF_STREAM);
+  }
+
+  /** Nothing more may be sent: our close went out (RFC 6455 §5.5.1) or the stream is ended. */
+  private outputEnded(): boolean {
+    return this.sentClose !== null || this.eofSent;
   }
 
   private checkNotFragmenting(): void {

@@ -23,7 +23,7 @@ export const END_OF_STREAM: unique symbol = Symbol('wasmws.endOfStream');
 /** One item of output: buffers to write in order in one go, or END_OF_STREAM. */
 export type OutputItem = readonly Uint8Array[] | typeof END_OF_STREAM;
 
-/** `open` until a close is sent or received, `closing` until both are, then `closed`. */
+/** `open` until a close is sent or received, `closing` until both are, then `closed` (at once on a failure or the end of the stream). */
 export type ProtocolState = 'open' | 'closing' | 'closed';
 
 /** Options of a Protocol. */

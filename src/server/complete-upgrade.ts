@@ -3,7 +3,13 @@
 // §4.2.1), ask `verify`, pick a subprotocol, answer 101 or an error, start the session.
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { buildUpgradeResponse, type HeaderMap, selectSubprotocol, serializeResponseHead, validateUpgradeRequest } from '../handshake/http1.js';
+import {
+  buildUpgradeResponse,
+  type HeaderMap,
+  selectSubprotocol,
+  serializeResponseHead,
+  validateUpgradeRequest,
+} from '../handshake/http1.js';
 import { accept } from '../session/session.js';
 import type { Handler, Session } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
@@ -59,7 +65,11 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
   const { socket, request, options } = job;
   const validated = validateUpgradeRequest(request);
   if (!validated.ok) {
-    refuse(socket, { status: validated.status, reason: validated.reason, headers: validated.headers }, options);
+    refuse(
+      socket,
+      { status: validated.status, reason: validated.reason, headers: validated.headers },
+      options,
+    );
     return null;
   }
 
@@ -130,8 +140,8 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
   return session;
 }
 
-function isGone(job: UpgradeJob<unknown>): boolean {
-  return job.socket.destroyed || !job.socket.writable || job.wanted?.() === false;
+function isGone({ socket, wanted }: { socket: Duplex; wanted?: () => boolean }): boolean {
+  return socket.destroyed || !socket.writable || wanted?.() === false;
 }
 
 function refuse(socket: Duplex, refusal: Refusal, options: UpgradeOptions<unknown>): void {

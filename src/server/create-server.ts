@@ -103,7 +103,9 @@ class Acceptor<Context> implements WebSocketServer<Context> {
 
   listen(): Promise<ListenInfo> {
     if (this.listening || this.closing !== null) {
-      return Promise.reject(new Error(this.closing ? 'the server is closed' : 'the server is already listening'));
+      return Promise.reject(
+        new Error(this.closing ? 'the server is closed' : 'the server is already listening'),
+      );
     }
     this.listening = true;
     return new Promise((resolve, reject) => {
@@ -205,11 +207,7 @@ class Acceptor<Context> implements WebSocketServer<Context> {
           this.sessions.add(session);
           socket.once('close', () => this.sessions.delete(session));
         },
-      }).finally(() => {
-        clearTimeout(timer);
-        if (!socket.destroyed) return;
-        this.handshaking.delete(socket);
-      });
+      }).finally(() => clearTimeout(timer));
     };
     // A client that ends its side before finishing the head has nothing more to say.
     const onEnd = () => socket.destroy();

@@ -45,8 +45,10 @@ export function validateUpgradeOptions(options: UpgradeOptions<unknown>): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   const { verify, protocols, activate, onError } = options;
   if (verify !== undefined && typeof verify !== 'function') throw new TypeError('verify must be a function');
-  if (onError !== undefined && typeof onError !== 'function') throw new TypeError('onError must be a function');
-  if (activate !== undefined && typeof activate !== 'boolean') throw new TypeError('activate must be a boolean');
+  if (onError !== undefined && typeof onError !== 'function')
+    throw new TypeError('onError must be a function');
+  if (activate !== undefined && typeof activate !== 'boolean')
+    throw new TypeError('activate must be a boolean');
   if (protocols !== undefined && typeof protocols !== 'function') {
     if (!Array.isArray(protocols)) throw new TypeError('protocols must be an array of tokens or a function');
     for (const protocol of protocols) {
@@ -67,7 +69,12 @@ export function validateUpgradeOptions(options: UpgradeOptions<unknown>): void {
  */
 export function validateSessionOptions(handler: Handler<unknown>, options: object): void {
   if (typeof handler !== 'object' || handler === null) throw new TypeError('handler must be an object');
-  accept(UNUSED_TRANSPORT, { path: '/', headers: {}, protocol: '', extensions: '' }, handler, sessionOptionsOf(options));
+  accept(
+    UNUSED_TRANSPORT,
+    { path: '/', headers: {}, protocol: '', extensions: '' },
+    handler,
+    sessionOptionsOf(options),
+  );
 }
 
 const UNUSED_TRANSPORT: Transport = {
@@ -95,7 +102,8 @@ export interface ListenerSettings {
  * @throws TypeError or RangeError naming the first bad option.
  */
 export function validateServerOptions(options: ServerOptions<unknown>): ListenerSettings {
-  if (typeof options !== 'object' || options === null) throw new TypeError('createServer needs an options object');
+  if (typeof options !== 'object' || options === null)
+    throw new TypeError('createServer needs an options object');
   validateUpgradeOptions(options);
   validateSessionOptions(options.handler, options);
   const { host = '127.0.0.1', port = 0, tls } = options;
@@ -112,7 +120,11 @@ export function validateServerOptions(options: ServerOptions<unknown>): Listener
     port,
     maxHeadBytes: positiveInteger('maxHeadBytes', options.maxHeadBytes, DEFAULT_MAX_HEAD_BYTES),
     maxHeaders: positiveInteger('maxHeaders', options.maxHeaders, DEFAULT_MAX_HEADERS),
-    handshakeTimeout: positiveInteger('handshakeTimeout', options.handshakeTimeout, DEFAULT_HANDSHAKE_TIMEOUT),
+    handshakeTimeout: positiveInteger(
+      'handshakeTimeout',
+      options.handshakeTimeout,
+      DEFAULT_HANDSHAKE_TIMEOUT,
+    ),
   };
 }
 

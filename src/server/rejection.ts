@@ -48,7 +48,11 @@ export function refusalFromThrown(thrown: unknown): Refusal {
     const { status, reason, headers } = thrown as { status?: unknown; reason?: unknown; headers?: unknown };
     const list = Array.isArray(headers) ? (headers as HeaderList) : [];
     if (typeof status === 'number' && Number.isInteger(status) && status >= 400 && status <= 599) {
-      return { status, reason: typeof reason === 'string' ? reason : (STATUS_CODES[status] ?? ''), headers: list };
+      return {
+        status,
+        reason: typeof reason === 'string' ? reason : (STATUS_CODES[status] ?? ''),
+        headers: list,
+      };
     }
     if (status === undefined && typeof reason === 'string' && !(thrown instanceof Error)) {
       return { status: 403, reason, headers: list };

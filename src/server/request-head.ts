@@ -121,14 +121,19 @@ export class RequestHeadReader {
       if (match === null) return this.fail(400, 'Malformed request line');
       const target = match[2]!;
       const path = pathOf(target);
-      if (path === null) return this.fail(400, 'Request target must be a path (origin-form) or an absolute URI');
+      if (path === null)
+        return this.fail(400, 'Request target must be a path (origin-form) or an absolute URI');
       this.requestLine = { method: match[1]!, target, path, httpVersion: `${match[3]}.${match[4]}` };
       return null;
     }
 
     if (text === '') {
       const { method, target, path, httpVersion } = this.requestLine;
-      return { state: 'done', head: { method, target, path, httpVersion, headers: this.headers }, rest: bytes };
+      return {
+        state: 'done',
+        head: { method, target, path, httpVersion, headers: this.headers },
+        rest: bytes,
+      };
     }
     // RFC 9112 §5.2: obs-fold (a line starting with whitespace) may be rejected with 400;
     // §2.2: so must whitespace between the request line and the first header.

@@ -183,6 +183,20 @@ function nextHandshake(cdp: CDPSession): Promise<Handshake> {
   });
 }
 
+/** SIGTERM, then SIGKILL if the child is still there after `SHUTDOWN_MS`; rejects if it ignored SIGTERM. */
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  try {
+    await within(exited, SHUTDOWN_MS, () => 'wasmws serve to exit on SIGTERM');
+  } catch (error) {
+    child.kill('SIGKILL');
+    await within(exited, SHUTDOWN_MS, () => 'wasmws serve to exit on SIGKILL');
+    throw error;
+  }
+}
+
 function header(headers: Record<string, string>, name: string): string | undefined {
   const key = Object.keys(headers).find((candidate) => candidate.toLowerCase() === name.toLowerCase());
   return key === undefined ? undefined : headers[key];
@@ -288,15 +302,12 @@ describe('Chromium against wasmws serve', () => {
         problems.push(error.message);
       });
     }
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, 'exit');
-      child.kill('SIGTERM');
-      await within(exited, SHUTDOWN_MS, () => 'wasmws serve to exit on SIGTERM').catch(async (error: Error) => {
-        problems.push(error.message);
-        child!.kill('SIGKILL');
-        await within(once(child!, 'exit'), SHUTDOWN_MS, () => 'wasmws serve to exit on SIGKILL');
-      });
+    if (child && serverUrl !== '' && (child.exitCode !== null || child.signalCode !== null)) {
+      problems.push(
+        `wasmws serve exited during the run (code ${child.exitCode}, signal ${child.signalCode})`,
+      );
     }
+    if (child) await stopChild(child).catch((error: Error) => problems.push(error.message));
     if (pageServer?.listening) {
       const closed = once(pageServer, 'close');
       pageServer.close();

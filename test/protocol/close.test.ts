@@ -213,6 +213,18 @@ describe.each(['server', 'client'] as const)('end of stream (RFC 6455 §7.1.5), 
     expect(p.state).toBe('closed');
   });
 
+  it('nothing is queued after the end of the stream: sends are dropped, fail() sends no close', () => {
+    const p = makeProtocol(role);
+    p.receiveEof();
+    p.eventsReceived();
+    expect(p.sendText('a')).toBe(false);
+    expect(p.sendPing()).toBe(false);
+    expect(p.sendClose(1000)).toBe(false);
+    p.fail(1011);
+    assertFramesSent(p, EOF);
+    expect(p.closeSent).toBeNull();
+  });
+
   it('a second end and later data are ignored', () => {
     const p = makeProtocol(role);
     p.receiveEof();
@@ -290,6 +302,15 @@ describe.each([true, false])('failing, then discarding input (RFC 6455 §7.1.7),
     expect(p.closeSent).toBeNull();
     expect(p.state).toBe('closed');
     expect(p.closeExpected()).toBe(true);
+  });
+
+  it('after fail(1006) nothing more is sent', () => {
+    const p = makeProtocol('server', { wasm });
+    p.fail(1006);
+    expect(p.sendClose(1000)).toBe(false);
+    expect(p.sendBinary(new Uint8Array(1))).toBe(false);
+    p.fail(1002);
+    assertFramesSent(p, EOF);
   });
 
   it('fail() after our close sends no second close; misuse throws', () => {

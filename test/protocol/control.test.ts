@@ -9,7 +9,6 @@ import {
   closeFrame,
   EOF,
   feed,
-  framesSent,
   makeProtocol,
 } from './helpers.js';
 
@@ -112,6 +111,11 @@ describe.each([true, false])('reserved bits and opcodes (RFC 6455 §5.2), wasm %
     const p = makeProtocol('server', { wasm });
     feed(p, '89 01 01', 'c9 01 02');
     expect(p.eventsReceived().map((e) => e.type)).toEqual(['ping', 'error']);
-    assertFramesSent(p, '8a 01 01', closeFrame(1002, 'RSV bit set without an extension that defines it'), EOF);
+    assertFramesSent(
+      p,
+      '8a 01 01',
+      closeFrame(1002, 'RSV bit set without an extension that defines it'),
+      EOF,
+    );
   });
 });

@@ -86,7 +86,8 @@ describe.each([true, false])('receiving fragmented messages (RFC 6455 §5.4), wa
     const events = p.eventsReceived();
     expect(events).toHaveLength(1);
     const [event] = events;
-    if (event.type !== 'message' || !(event.data instanceof Uint8Array)) throw new Error('not a binary message');
+    if (event.type !== 'message' || !(event.data instanceof Uint8Array))
+      throw new Error('not a binary message');
     expect(Buffer.from(event.data).equals(message)).toBe(true);
   });
 

@@ -41,7 +41,9 @@ describe.each([true, false])('masking (RFC 6455 §5.3), wasm %s', (wasm) => {
     p.sendText('Hello');
     const [item] = p.dataToSend();
     expect(item).not.toBe(END_OF_STREAM);
-    expect((item as Uint8Array[]).map((b) => Buffer.from(b).toString('hex'))).toEqual(['818537fa213d7f9f4d5158']);
+    expect((item as Uint8Array[]).map((b) => Buffer.from(b).toString('hex'))).toEqual([
+      '818537fa213d7f9f4d5158',
+    ]);
   });
 
   it('a client draws a fresh key for every frame', () => {
@@ -187,6 +189,8 @@ describe('sending', () => {
       expect(p.sendFragment(1, new Uint8Array(1), false)).toBe(false);
       expect(p.sendPing()).toBe(false);
       expect(p.sendPong()).toBe(false);
+      // Misuse still throws: it is a bug whether or not the frame would go out.
+      expect(() => p.sendPing(new Uint8Array(126))).toThrow(RangeError);
       assertFramesSent(p);
     }
   });

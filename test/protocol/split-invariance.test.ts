@@ -26,7 +26,7 @@ const LENGTHS = [0, 1, 5, 125, 126, 127, 300, 65535, 65536, 70000];
 class StreamBuilder {
   readonly parts: Uint8Array[] = [];
   constructor(
-    private readonly random: () => number,
+    readonly random: () => number,
     private readonly masked: boolean,
   ) {}
 
@@ -67,7 +67,8 @@ class StreamBuilder {
       payload = this.bytes(length);
     }
     const cuts = [0];
-    for (let n = this.random() < 0.4 ? this.int(5) + 1 : 0; n > 0; n--) cuts.push(this.int(payload.length + 1));
+    for (let n = this.random() < 0.4 ? this.int(5) + 1 : 0; n > 0; n--)
+      cuts.push(this.int(payload.length + 1));
     cuts.sort((x, y) => x - y).push(payload.length);
     for (let i = 0; i + 1 < cuts.length; i++) {
       const last = i + 2 === cuts.length;

@@ -1,0 +1,34 @@
+// The shape of a `wasmws` subcommand, and the I/O the program lends it (so tests can run a
+// command in-process and read what it printed).
+
+/** What a subcommand may use of the process. */
+export interface CommandIO {
+  /** Writes to standard output. */
+  out(text: string): void;
+  /** Writes to standard error. */
+  err(text: string): void;
+  /**
+   * Calls `callback` once when the program is asked to stop (SIGINT or SIGTERM). Only
+   * commands that call this change what a signal does; a second signal kills as usual.
+   */
+  onStop(callback: (signal: string) => void): void;
+}
+
+/** One subcommand: `wasmws NAME [args]`. */
+export interface Command {
+  /** One line for the program's usage. */
+  summary: string;
+  /** The full help, printed by `wasmws NAME --help` and after a usage error. */
+  usage: string;
+  /**
+   * Runs the command with the arguments after its name.
+   *
+   * @returns the exit status: 0 done, 1 failed at run time, 2 bad usage.
+   */
+  run(args: string[], io: CommandIO): Promise<number>;
+}
+
+/** Exit status of a command line that cannot be run as written. */
+export const EXIT_USAGE = 2;
+/** Exit status of a command that failed while running. */
+export const EXIT_FAILURE = 1;

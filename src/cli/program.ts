@@ -1,0 +1,54 @@
+// The `wasmws` program's dispatcher: a table of subcommands, each in its own file and loaded
+// only when run, and the top-level usage. `main.ts` runs it on the real process.
+import { type Command, type CommandIO, EXIT_USAGE } from './command.js';
+
+/** The subcommands, in the order the usage lists them. Add one line per new command. */
+const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  serve: {
+    summary: 'run a WebSocket echo server',
+    load: async () => (await import('./serve.js')).serveCommand,
+  },
+};
+
+/** The program's usage: its subcommands and how to get their help. */
+export function programUsage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(width)}  ${summary}`);
+  return [
+    'Usage: wasmws <command> [options]',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run "wasmws <command> --help" for a command\'s options.',
+    '',
+  ].join('\n');
+}
+
+/**
+ * Runs a `wasmws` command line (the arguments after the program name).
+ *
+ * `--help`/`-h`/`help` print the usage on stdout (`help NAME`: that command's); no command or
+ * an unknown one prints it on stderr and returns 2.
+ *
+ * @returns the exit status.
+ */
+export async function runProgram(args: string[], io: CommandIO): Promise<number> {
+  const [name, ...rest] = args;
+  if (name === undefined) {
+    io.err(programUsage());
+    return EXIT_USAGE;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
+    const topic = rest[0];
+    if (topic !== undefined && Object.hasOwn(COMMANDS, topic)) io.out((await COMMANDS[topic]!.load()).usage);
+    else io.out(programUsage());
+    return 0;
+  }
+  if (!Object.hasOwn(COMMANDS, name)) {
+    io.err(`wasmws: unknown command ${JSON.stringify(name)}\n\n${programUsage()}`);
+    return EXIT_USAGE;
+  }
+  const command = await COMMANDS[name]!.load();
+  return command.run(rest, io);
+}

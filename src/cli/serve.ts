@@ -1,0 +1,155 @@
+// `wasmws serve`: an echo server on createServer. Text comes back as text, binary as binary,
+// and the session echoes a close; SIGINT/SIGTERM closes every session with 1001 and exits 0.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_MAX_MESSAGE } from '../codec/frame-parser.js';
+import { createServer } from '../server/create-server.js';
+import type { ServerTlsOptions } from '../server/types.js';
+import type { Handler } from '../session/types.js';
+import { type Command, type CommandIO, EXIT_FAILURE, EXIT_USAGE } from './command.js';
+
+const DEFAULT_HOST = '127.0.0.1';
+const DEFAULT_PORT = 8080;
+
+const USAGE = `Usage: wasmws serve [options]
+
+Runs a WebSocket echo server: text comes back as text, binary as binary, and a close is
+echoed with its code. The first line on stdout is "wasmws listening on ws://HOST:PORT/"
+("wss://" with TLS). SIGINT or SIGTERM closes every session with 1001 and exits 0.
+
+Options:
+  --host H             address to listen on (default ${DEFAULT_HOST})
+  --port P             port to listen on; 0 picks a free one (default ${DEFAULT_PORT})
+  --max-message BYTES  largest message; a larger one closes with 1009 (default ${DEFAULT_MAX_MESSAGE})
+  --tls-cert FILE      PEM certificate chain: serve wss:// (needs --tls-key)
+  --tls-key FILE       PEM private key of --tls-cert
+  --no-deflate         do not negotiate permessage-deflate. Not implemented yet: deflate
+                       is always off for now, so this flag changes nothing
+  --h2                 also accept WebSockets over HTTP/2 (RFC 8441); not implemented yet
+  --workers N          run N worker processes; not implemented yet
+  -h, --help           show this help
+`;
+
+/** The echo: every message goes back as it came; reading pauses while the peer is slow to take it. */
+export const echoHandler: Handler = {
+  message(session, data) {
+    // `send` is false when above the high-water mark (wait for drain) or once closing.
+    if (!session.send(data) && session.state === 'open') session.pause();
+  },
+  drain(session) {
+    session.resume();
+  },
+};
+
+/** `wasmws serve`. */
+export const serveCommand: Command = {
+  summary: 'run a WebSocket echo server',
+  usage: USAGE,
+  run: serve,
+};
+
+async function serve(args: string[], io: CommandIO): Promise<number> {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse(args).values;
+  } catch (error) {
+    return usageError(io, (error as Error).message);
+  }
+  if (values.help) {
+    io.out(USAGE);
+    return 0;
+  }
+  // Refuse rather than pretend: a flag that is accepted must do what it says.
+  if (values.h2) return notImplemented(io, '--h2');
+  if (values.workers !== undefined) return notImplemented(io, '--workers');
+
+  const host = values.host ?? DEFAULT_HOST;
+  if (host === '') return usageError(io, '--host must not be empty');
+  const port = values.port === undefined ? DEFAULT_PORT : parseInteger(values.port);
+  if (port === null || port > 65535)
+    return usageError(io, `--port must be an integer from 0 to 65535, got ${values.port}`);
+  const maxMessage = values['max-message'] === undefined ? undefined : parseInteger(values['max-message']);
+  if (maxMessage === null || maxMessage === 0) {
+    return usageError(io, `--max-message must be a positive integer, got ${values['max-message']}`);
+  }
+  const certFile = values['tls-cert'];
+  const keyFile = values['tls-key'];
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    return usageError(io, '--tls-cert and --tls-key go together');
+  }
+
+  let tls: ServerTlsOptions | undefined;
+  if (certFile !== undefined && keyFile !== undefined) {
+    try {
+      tls = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
+    } catch (error) {
+      io.err(`wasmws serve: ${(error as Error).message}\n`);
+      return EXIT_FAILURE;
+    }
+  }
+
+  let server: ReturnType<typeof createServer>;
+  try {
+    server = createServer({
+      host,
+      port,
+      tls,
+      handler: echoHandler,
+      maxMessage,
+      onError: (error) => io.err(`wasmws serve: ${error.message}\n`),
+    });
+  } catch (error) {
+    // e.g. a certificate and key that do not match
+    io.err(`wasmws serve: ${(error as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  const stopped = new Promise<void>((resolve) => io.onStop(() => resolve()));
+  let url: string;
+  try {
+    url = (await server.listen()).url;
+  } catch (error) {
+    io.err(`wasmws serve: cannot listen on ${host}:${port}: ${(error as Error).message}\n`);
+    return EXIT_FAILURE;
+  }
+  io.out(`wasmws listening on ${url}\n`);
+  await stopped;
+  // RFC 6455 §7.4.1: 1001, the endpoint is going away.
+  await server.close(1001);
+  return 0;
+}
+
+function parse(args: string[]) {
+  return parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      host: { type: 'string' },
+      port: { type: 'string' },
+      'max-message': { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
+      'no-deflate': { type: 'boolean' },
+      h2: { type: 'boolean' },
+      workers: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/** A decimal integer within the safe range, or `null`. */
+function parseInteger(text: string): number | null {
+  if (!/^[0-9]+$/.test(text)) return null;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : null;
+}
+
+function usageError(io: CommandIO, message: string): number {
+  io.err(`wasmws serve: ${message}\n\n${USAGE}`);
+  return EXIT_USAGE;
+}
+
+function notImplemented(io: CommandIO, flag: string): number {
+  io.err(`wasmws serve: ${flag} is not implemented yet\n`);
+  return EXIT_USAGE;
+}
