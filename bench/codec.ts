@@ -8,8 +8,10 @@
 //
 // Options: --json (machine-readable results only), --rounds=N (default 5, best kept),
 // --time=MS per task and round (default 200), --warmup=MS (first round only, default 200),
-// --sizes=16,125,... (bytes), --text=ascii|mixed, --no-child (skip ws without add-ons).
+// --sizes=16,125,... (bytes), --sections=decode,clientEncode,serverEncode, --text=ascii|mixed,
+// --no-child (skip ws without add-ons).
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -30,7 +32,8 @@ import { oursDecode, oursEncode, type Runner, wsDecode, wsEncode } from './suppo
 import { binaryPayload, buildDecodeSet, DEFAULT_SIZES, type TextKind } from './support/workloads.js';
 import { type PeerInfo, peerInfo } from './support/ws-peer.js';
 
-type Section = 'decode' | 'clientEncode' | 'serverEncode';
+const SECTIONS = ['decode', 'clientEncode', 'serverEncode'] as const;
+type Section = (typeof SECTIONS)[number];
 
 interface Planned {
   section: Section;
@@ -46,6 +49,7 @@ interface Settings {
   time: number;
   warmup: number;
   sizes: number[];
+  sections: Section[];
   text: TextKind;
 }
 
@@ -59,6 +63,8 @@ interface Results {
   peer: PeerInfo;
   peerWithoutAddons?: PeerInfo;
   sections: Record<Section, Row[]>;
+  /** Share of the measuring time during which some task waited for a CPU (Linux PSI). */
+  cpuPressure?: number;
 }
 
 const { values: argv } = parseArgs({
@@ -69,6 +75,7 @@ const { values: argv } = parseArgs({
     time: { type: 'string', default: '200' },
     warmup: { type: 'string', default: '200' },
     sizes: { type: 'string', default: DEFAULT_SIZES.join(',') },
+    sections: { type: 'string', default: SECTIONS.join(',') },
     text: { type: 'string', default: 'ascii' },
     'no-child': { type: 'boolean', default: false },
   },
@@ -80,7 +87,11 @@ function settingsFromArgs(): Settings {
   if (argv.text !== 'ascii' && argv.text !== 'mixed') throw new RangeError('--text is ascii or mixed');
   const rounds = Number(argv.rounds);
   if (!Number.isSafeInteger(rounds) || rounds < 1) throw new RangeError(`bad --rounds ${argv.rounds}`);
-  return { rounds, time: Number(argv.time), warmup: Number(argv.warmup), sizes, text: argv.text };
+  const sections = argv.sections.split(',') as Section[];
+  if (sections.some((section) => !SECTIONS.includes(section))) {
+    throw new RangeError(`--sections takes ${SECTIONS.join(', ')}`);
+  }
+  return { rounds, time: Number(argv.time), warmup: Number(argv.warmup), sizes, sections, text: argv.text };
 }
 
 /** The tasks of this process, in the order they run: per size, ours then ws, back to back. */
@@ -88,7 +99,8 @@ function plan(settings: Settings, wsOnly: boolean): Planned[] {
   const planned: Planned[] = [];
   const add = (section: Section, size: number, variant: string, runner: Runner) =>
     planned.push({ section, size, variant, runner, framesAtStart: 0, bytesAtStart: 0 });
-  for (const size of settings.sizes) {
+  const wanted = (section: Section) => settings.sections.includes(section);
+  for (const size of wanted('decode') ? settings.sizes : []) {
     const set = buildDecodeSet(size, settings.text);
     if (!wsOnly) {
       add('decode', size, 'ours', oursDecode(set, true));
@@ -96,7 +108,7 @@ function plan(settings: Settings, wsOnly: boolean): Planned[] {
     }
     add('decode', size, 'ws', wsDecode(set));
   }
-  for (const size of settings.sizes) {
+  for (const size of wanted('clientEncode') ? settings.sizes : []) {
     const payload = binaryPayload(size);
     if (!wsOnly) {
       add('clientEncode', size, 'ours', oursEncode(payload, true, true));
@@ -106,7 +118,7 @@ function plan(settings: Settings, wsOnly: boolean): Planned[] {
   }
   // Unmasked frames do not touch bufferutil: no run without add-ons needed.
   if (!wsOnly) {
-    for (const size of settings.sizes) {
+    for (const size of wanted('serverEncode') ? settings.sizes : []) {
       const payload = binaryPayload(size);
       add('serverEncode', size, 'ours', oursEncode(payload, false, true));
       add('serverEncode', size, 'ws', wsEncode(payload, false));
@@ -215,6 +227,7 @@ function runWithoutAddons(settings: Settings): Results {
     `--time=${settings.time}`,
     `--warmup=${settings.warmup}`,
     `--sizes=${settings.sizes.join(',')}`,
+    `--sections=${settings.sections.join(',')}`,
     `--text=${settings.text}`,
   ];
   const child = spawnSync(process.execPath, args, {
@@ -238,111 +251,115 @@ function merge(into: Results['sections'], from: Results['sections'], variant: st
   }
 }
 
-const DECODE_RATIOS: Ratio[] = [
-  { ours: 'ours', theirs: 'ws', label: 'wasm ÷ ws', goal: decodeGoal },
-  { ours: 'oursTs', theirs: 'ws', label: 'ts ÷ ws' },
-  { ours: 'ours', theirs: 'wsNoAddons', label: 'wasm ÷ ws (no add-ons)' },
+interface SectionView {
+  key: Section;
+  title: string;
+  what: string;
+  columns: { key: string; title: string }[];
+  ratios: Ratio[];
+  withBytes: boolean;
+}
+
+const SECTION_VIEWS: SectionView[] = [
+  {
+    key: 'decode',
+    title: 'Decode: masked client text frames (parse + unmask + UTF-8), server role',
+    what:
+      'Ours: `FrameParser({ role: "server" })` (wasm, and `{ wasm: false }` = ts); ws: `Receiver({ isServer: true })` fed by `write()`. ' +
+      'Each task pushes one ~64 KiB chunk (1 MiB frames: a 4-frame stream cut into ~64 KiB chunks), a fresh copy written untimed before each task for both sides; ' +
+      'consumers count frames and add up payload lengths.',
+    columns: [
+      { key: 'ours', title: 'ours wasm' },
+      { key: 'oursTs', title: 'ours ts' },
+      { key: 'ws', title: 'ws + bufferutil' },
+      { key: 'wsNoAddons', title: 'ws, no add-ons' },
+    ],
+    ratios: [
+      { ours: 'ours', theirs: 'ws', label: 'wasm ÷ ws', goal: decodeGoal },
+      { ours: 'oursTs', theirs: 'ws', label: 'ts ÷ ws' },
+      { ours: 'ours', theirs: 'wsNoAddons', label: 'wasm ÷ ws (no add-ons)' },
+    ],
+    withBytes: true,
+  },
+  {
+    key: 'clientEncode',
+    title: 'Client encode: masked binary frame',
+    what:
+      'Ours: `encodeFrame(2, payload, { mask: true })` (and `wasm: false`); ' +
+      'ws: `Sender.frame(payload, { fin: true, mask: true, opcode: 2, readOnly: true, rsv1: false })`.',
+    columns: [
+      { key: 'ours', title: 'ours' },
+      { key: 'oursTs', title: 'ours wasm:false' },
+      { key: 'ws', title: 'ws + bufferutil' },
+      { key: 'wsNoAddons', title: 'ws, no add-ons' },
+    ],
+    ratios: [
+      { ours: 'ours', theirs: 'ws', label: 'ours ÷ ws', goal: clientEncodeGoal },
+      { ours: 'oursTs', theirs: 'ws', label: 'wasm:false ÷ ws' },
+      { ours: 'ours', theirs: 'wsNoAddons', label: 'ours ÷ ws (no add-ons)' },
+    ],
+    withBytes: false,
+  },
+  {
+    key: 'serverEncode',
+    title: 'Server encode: unmasked binary frame',
+    what: 'Ours: `encodeFrame(2, payload)`; ws: `Sender.frame(payload, { mask: false, … })`. No goal set.',
+    columns: [
+      { key: 'ours', title: 'ours' },
+      { key: 'ws', title: 'ws' },
+    ],
+    ratios: [{ ours: 'ours', theirs: 'ws', label: 'ours ÷ ws' }],
+    withBytes: false,
+  },
 ];
-const CLIENT_ENCODE_RATIOS: Ratio[] = [
-  { ours: 'ours', theirs: 'ws', label: 'ours ÷ ws', goal: clientEncodeGoal },
-  { ours: 'oursTs', theirs: 'ws', label: 'wasm:false ÷ ws' },
-  { ours: 'ours', theirs: 'wsNoAddons', label: 'ours ÷ ws (no add-ons)' },
-];
-const SERVER_ENCODE_RATIOS: Ratio[] = [{ ours: 'ours', theirs: 'ws', label: 'ours ÷ ws' }];
 
 function render(results: Results): string {
   const { peer, settings } = results;
   const noAddons = results.peerWithoutAddons;
   const utf8 = peer.utf8Validate ? 'utf-8-validate' : 'buffer.isUtf8 (utf-8-validate not loaded)';
-  const out: string[] = [];
-  out.push('# wasmws codec benchmark vs ws');
-  out.push('');
+  const out: string[] = ['# wasmws codec benchmark vs ws', ''];
   out.push(
     `Peer: ${peer.name}, with bufferutil (${peer.bufferutil ? 'native addon loaded' : '**NOT loaded**'}, this process)` +
       (noAddons
         ? ` and without it (child process, WS_NO_BUFFER_UTIL=1, bufferutil loaded: ${noAddons.bufferutil})`
         : '') +
       `; ws validates UTF-8 with ${utf8}.`,
-  );
-  out.push(
     `Node ${results.node}, ${results.platform}, ${results.cpu}; ours: ${results.wasm ? 'WebAssembly kernels' : '**WebAssembly unavailable: TS fallback**'}.`,
-  );
-  out.push(
     `tinybench: best of ${settings.rounds} rounds of ${settings.time} ms per task (${settings.warmup} ms warm-up in the first), ` +
-      'one task ≈ 64 KiB of payload; ' +
-      `text payloads: ${settings.text}. Rates are whole frames per second and payload MB (10^6 B) per second.`,
+      `one task ≈ 64 KiB of payload; text payloads: ${settings.text}. ` +
+      'Rates are whole frames per second and payload MB (10^6 B) per second; ratios are ours ÷ theirs in frames per second.',
   );
-  const decode = results.sections.decode;
-  out.push('', '## Decode: masked client text frames (parse + unmask + UTF-8), server role', '');
-  out.push(
-    'Ours: `FrameParser({ role: "server" })` (wasm, and `{ wasm: false }` = ts); ws: `Receiver({ isServer: true })` fed by `write()`. ' +
-      'Each task pushes one ~64 KiB chunk (1 MiB frames: a 4-frame stream cut into ~64 KiB chunks), a fresh copy written untimed before each task for both sides; ' +
-      'consumers count frames and add up payload lengths.',
-    '',
-  );
-  out.push(
-    markdownTable(
-      decode,
-      [
-        { key: 'ours', title: 'ours wasm' },
-        { key: 'oursTs', title: 'ours ts' },
-        { key: 'ws', title: 'ws + bufferutil' },
-        { key: 'wsNoAddons', title: 'ws, no add-ons' },
-      ],
-      DECODE_RATIOS,
-      true,
-    ),
-  );
-  out.push('', noiseNote(decode));
-  const client = results.sections.clientEncode;
-  out.push('', '## Client encode: masked binary frame', '');
-  out.push(
-    'Ours: `encodeFrame(2, payload, { mask: true })` (and `wasm: false`); ws: `Sender.frame(payload, { fin: true, mask: true, opcode: 2, readOnly: true, rsv1: false })`.',
-    '',
-  );
-  out.push(
-    markdownTable(
-      client,
-      [
-        { key: 'ours', title: 'ours' },
-        { key: 'oursTs', title: 'ours wasm:false' },
-        { key: 'ws', title: 'ws + bufferutil' },
-        { key: 'wsNoAddons', title: 'ws, no add-ons' },
-      ],
-      CLIENT_ENCODE_RATIOS,
-      false,
-    ),
-  );
-  out.push('', noiseNote(client));
-  const server = results.sections.serverEncode;
-  out.push('', '## Server encode: unmasked binary frame', '');
-  out.push(
-    'Ours: `encodeFrame(2, payload)`; ws: `Sender.frame(payload, { mask: false, … })`. No goal set.',
-    '',
-  );
-  out.push(
-    markdownTable(
-      server,
-      [
-        { key: 'ours', title: 'ours' },
-        { key: 'ws', title: 'ws' },
-      ],
-      SERVER_ENCODE_RATIOS,
-      false,
-    ),
-  );
-  out.push('', noiseNote(server));
-  out.push('', '## Goals', '');
-  for (const [title, rows, ratio] of [
-    ['decode vs ws + bufferutil', decode, DECODE_RATIOS[0]],
-    ['client encode vs ws + bufferutil', client, CLIENT_ENCODE_RATIOS[0]],
-  ] as const) {
-    const missed = rows.filter((row) => (ratioOf(row, ratio) ?? 0) < ratio.goal!(row.size));
+  if (results.cpuPressure !== undefined) {
     out.push(
-      `- ${title}: ${missed.length === 0 ? 'all met' : `missed at ${missed.map((r) => sizeLabel(r.size)).join(', ')}`}`,
+      `CPU contention while measuring (Linux PSI): some task waited for a CPU ${(results.cpuPressure * 100).toFixed(0)}% of the time.`,
     );
   }
+  const goals: string[] = [];
+  for (const view of SECTION_VIEWS) {
+    const rows = results.sections[view.key];
+    if (rows.length === 0) continue;
+    out.push('', `## ${view.title}`, '', view.what, '');
+    out.push(markdownTable(rows, view.columns, view.ratios, view.withBytes), '', noiseNote(rows));
+    const goal = view.ratios.find((ratio) => ratio.goal !== undefined);
+    if (goal?.goal === undefined) continue;
+    const missed = rows.filter((row) => (ratioOf(row, goal) ?? 0) < goal.goal!(row.size));
+    goals.push(
+      `- ${view.title.split(':')[0]} vs ${view.columns.find((c) => c.key === goal.theirs)?.title}: ` +
+        (missed.length === 0 ? 'all met' : `missed at ${missed.map((r) => sizeLabel(r.size)).join(', ')}`),
+    );
+  }
+  out.push('', '## Goals', '', ...goals);
   return out.join('\n');
+}
+
+/** Linux PSI: microseconds during which some task waited for a CPU, or undefined elsewhere. */
+function cpuStallMicros(): number | undefined {
+  try {
+    const match = /^some .*total=(\d+)/m.exec(readFileSync('/proc/pressure/cpu', 'utf8'));
+    return match === null ? undefined : Number(match[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 async function main(): Promise<void> {
@@ -354,7 +371,14 @@ async function main(): Promise<void> {
   if (!childMode && !peer.bufferutil) process.stderr.write('warning: ws runs without bufferutil here\n');
   const withoutAddons = childMode || argv['no-child'] ? undefined : runWithoutAddons(settings);
   if (!argv.json && !childMode) process.stderr.write('measuring ours and ws with bufferutil…\n');
+  const stallBefore = cpuStallMicros();
+  const startedAt = performance.now();
   const sections = await measure(plan(settings, childMode), settings, !argv.json);
+  const stallAfter = cpuStallMicros();
+  const cpuPressure =
+    stallBefore === undefined || stallAfter === undefined
+      ? undefined
+      : (stallAfter - stallBefore) / 1000 / (performance.now() - startedAt);
   const results: Results = {
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
@@ -363,6 +387,7 @@ async function main(): Promise<void> {
     settings,
     peer,
     sections,
+    cpuPressure,
   };
   if (withoutAddons !== undefined) {
     results.peerWithoutAddons = withoutAddons.peer;

@@ -8,6 +8,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'run a WebSocket echo server',
     load: async () => (await import('./serve.js')).serveCommand,
   },
+  connect: {
+    summary: 'connect to a WebSocket server and relay stdin and stdout',
+    load: async () => (await import('./connect.js')).connectCommand,
+  },
 };
 
 /** The program's usage: its subcommands and how to get their help. */

@@ -54,8 +54,8 @@ function checkControlPayload(data: unknown): asserts data is Uint8Array {
  * close's echo are queued while the bytes that carried them are parsed.
  *
  * Behaviour worth knowing:
- * - A received close is echoed once with the same code and no reason (an empty body is
- *   echoed as an empty body: 1005 may not be sent, RFC 6455 §7.4.1). After it nothing
+ * - A received close is echoed once with the same code and reason, as `ws` and browsers
+ *   do, so the closing side sees its own reason (an empty body is echoed as an empty body: 1005 may not be sent, RFC 6455 §7.4.1). After it nothing
  *   more is parsed. The server then ends the stream (§7.1.1: it closes TCP first); the
  *   client waits for the server's end (`closeExpected()`) and ends its side on `receiveEof()`.
  * - Once a close was sent, data, ping and pong sends are dropped and return `false`, as a
@@ -302,10 +302,10 @@ export class Protocol {
     }
     const close = decoded;
     this.receivedClose = close;
-    // RFC 6455 §5.5.1: answer a close with a close, once; we echo the code alone.
+    // RFC 6455 §5.5.1: answer a close with a close, once, carrying the peer's code and reason.
     if (this.sentClose === null) {
       const code = close.code === 1005 ? undefined : close.code;
-      this.queueClose(code, '', encodeClosePayload(code));
+      this.queueClose(code, close.reason, payload.slice());
     }
     this.currentState = 'closed';
     // RFC 6455 §5.5.1: nothing the peer sends after its close frame is processed.

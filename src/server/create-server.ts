@@ -77,6 +77,7 @@ class Acceptor<Context> implements WebSocketServer<Context> {
   private readonly handshaking = new Set<Duplex>();
   private listening = false;
   private closing: Promise<void> | null = null;
+  private allClosed: (() => void) | null = null;
 
   constructor(options: ServerOptions<Context>, settings: ListenerSettings) {
     this.options = options;
@@ -157,6 +158,9 @@ class Acceptor<Context> implements WebSocketServer<Context> {
     }, this.options.closeTimeout || DEFAULT_CLOSE_TIMEOUT);
     grace.unref();
     await stopped;
+    // The listener reports 'close' before the sockets' own 'close' events have run; wait for
+    // those too, so every handler.close has fired when close() resolves.
+    if (this.connections.size > 0) await new Promise<void>((resolve) => (this.allClosed = resolve));
     clearTimeout(grace);
     this.listening = false;
   }
@@ -218,6 +222,7 @@ class Acceptor<Context> implements WebSocketServer<Context> {
       clearTimeout(timer);
       this.connections.delete(socket);
       this.handshaking.delete(socket);
+      if (this.connections.size === 0) this.allClosed?.();
     });
   };
 

@@ -97,7 +97,10 @@ describe('messages()', () => {
   });
 
   it('pauses the session at the high-water mark and resumes it at half', async () => {
-    const { server, client, clientSide } = connectedSessions(recorder(), messageHandler({ highWaterMark: 4 }));
+    const { server, client, clientSide } = connectedSessions(
+      recorder(),
+      messageHandler({ highWaterMark: 4 }),
+    );
     const calls = spyFlowControl(client);
     // One write (and so one data event) per turn: the pause takes effect between messages.
     for (let i = 0; i < 10; i++) {
@@ -170,7 +173,9 @@ describe('messages()', () => {
     const server = accept(
       serverSide,
       handshake(),
-      messageHandler({ handler: { open: () => log.push('open'), close: (_, code) => log.push(`close:${code}`) } }),
+      messageHandler({
+        handler: { open: () => log.push('open'), close: (_, code) => log.push(`close:${code}`) },
+      }),
     );
     const iterator = messages(server);
     server.activate();

@@ -3,14 +3,14 @@
 // server, or a raw one where our server would behave too well).
 import * as tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConnectError } from '../../src/client/connect-error.js';
 import { connect } from '../../src/client/connect.js';
+import { ConnectError } from '../../src/client/connect-error.js';
 import { createServer } from '../../src/server/create-server.js';
 import type { Session } from '../../src/session/types.js';
 import {
+  clientRecorder,
   closeBody,
   closedPort,
-  clientRecorder,
   type RawServer,
   rawServer,
   readRequest,
@@ -22,13 +22,15 @@ import {
   within,
 } from './helpers.js';
 
-const cleanups: Array<() => Promise<unknown> | void> = [];
+const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
 /** A raw server that reads the request and writes `answer(key)` (then leaves the socket open). */
-async function answeringServer(answer: (key: string) => string | Uint8Array): Promise<RawServer & { closedSockets: Promise<void>[] }> {
+async function answeringServer(
+  answer: (key: string) => string | Uint8Array,
+): Promise<RawServer & { closedSockets: Promise<void>[] }> {
   const closedSockets: Promise<void>[] = [];
   const server = await rawServer((socket) => {
     closedSockets.push(new Promise((resolve) => socket.once('close', () => resolve())));
@@ -93,6 +95,26 @@ describe('the upgrade request', () => {
     expect(await within(handler.messages(2), 2000, 'two messages')).toEqual(['early', 'later']);
     expect(handler.log.slice(0, 2)).toEqual(['open', 'text:early']);
   });
+  it('masks every frame with the keys from maskKeys', async () => {
+    let resolvePeer!: (peer: UpgradedPeer) => void;
+    const peerReady = new Promise<UpgradedPeer>((resolve) => {
+      resolvePeer = resolve;
+    });
+    const server = await upgradingServer(resolvePeer);
+    cleanups.push(() => server.close());
+    const keys = [0x11223344, 0x55667788];
+    let next = 0;
+    const client = await connect(server.url, clientRecorder(), { maskKeys: () => keys[next++ % 2]! });
+    cleanups.push(() => client.terminate());
+    const peer = await within(peerReady, 2000, 'the raw server');
+    client.send('one');
+    client.ping('two');
+    await within(peer.frameWithOpcode(9), 2000, 'the ping');
+    expect(peer.frames().map((f) => [f.opcode, f.masked, f.maskKey])).toEqual([
+      [1, true, keys[0]],
+      [9, true, keys[1]],
+    ]);
+  });
 });
 
 describe('connect failures', () => {
@@ -124,12 +146,15 @@ describe('connect failures', () => {
 
   it('reads a chunked refusal body, and keeps only maxErrorBody bytes of a long one', async () => {
     const chunked = await answeringServer(
-      () => 'HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
+      () =>
+        'HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n',
     );
     const first = await connectError(connect(chunked.url, clientRecorder()));
     expect([first.status, first.body]).toEqual([500, 'hello world']);
 
-    const long = await answeringServer(() => `HTTP/1.1 404 Not Found\r\nContent-Length: 10000\r\n\r\n${'x'.repeat(10000)}`);
+    const long = await answeringServer(
+      () => `HTTP/1.1 404 Not Found\r\nContent-Length: 10000\r\n\r\n${'x'.repeat(10000)}`,
+    );
     const second = await connectError(connect(long.url, clientRecorder(), { maxErrorBody: 100 }));
     expect([second.status, second.body]).toEqual([404, 'x'.repeat(100)]);
   });
@@ -151,7 +176,11 @@ describe('connect failures', () => {
   });
 
   it.each([
-    ['a wrong Sec-WebSocket-Accept', 'WS_ERR_HANDSHAKE_ACCEPT', (key: string) => switchingProtocols(`${key}x`)],
+    [
+      'a wrong Sec-WebSocket-Accept',
+      'WS_ERR_HANDSHAKE_ACCEPT',
+      (key: string) => switchingProtocols(`${key}x`),
+    ],
     [
       'a missing Upgrade header',
       'WS_ERR_HANDSHAKE_UPGRADE',
@@ -209,9 +238,9 @@ describe('connect failures', () => {
     const pending = connect(server.url, clientRecorder(), { signal: controller.signal });
     controller.abort();
     expect((await connectError(pending)).code).toBe('WS_ERR_ABORTED');
-    expect((await connectError(connect(server.url, clientRecorder(), { signal: controller.signal }))).code).toBe(
-      'WS_ERR_ABORTED',
-    );
+    expect(
+      (await connectError(connect(server.url, clientRecorder(), { signal: controller.signal }))).code,
+    ).toBe('WS_ERR_ABORTED');
   });
 
   it.each(['ftp://127.0.0.1/', 'not a url', 'ws://127.0.0.1/#fragment', 'ws:///'])(
@@ -225,7 +254,9 @@ describe('connect failures', () => {
     const url = `ws://127.0.0.1:${await closedPort()}/`;
     await expect(connect(url, clientRecorder(), { protocols: ['not a token'] })).rejects.toThrow(TypeError);
     await expect(connect(url, clientRecorder(), { protocols: ['a', 'a'] })).rejects.toThrow(TypeError);
-    await expect(connect(url, clientRecorder(), { headers: { 'X-Bad': 'a\r\nb' } })).rejects.toThrow(TypeError);
+    await expect(connect(url, clientRecorder(), { headers: { 'X-Bad': 'a\r\nb' } })).rejects.toThrow(
+      TypeError,
+    );
     await expect(connect(url, clientRecorder(), { headers: { Upgrade: 'h2c' } })).rejects.toThrow(TypeError);
     await expect(connect(url, clientRecorder(), { handshakeTimeout: -1 })).rejects.toThrow(RangeError);
     await expect(connect(url, clientRecorder(), { closeTimeout: Number.NaN })).rejects.toThrow(RangeError);
@@ -269,7 +300,9 @@ describe.skipIf(certificate === null)('wss://', () => {
 
   it('rejects a certificate for another name with WS_ERR_TLS', async () => {
     const { url } = await tlsServer();
-    const error = await connectError(connect(url, clientRecorder(), { ca: certificate!.cert, servername: 'example.org' }));
+    const error = await connectError(
+      connect(url, clientRecorder(), { ca: certificate!.cert, servername: 'example.org' }),
+    );
     expect(error.code).toBe('WS_ERR_TLS');
   });
 });
@@ -288,7 +321,10 @@ describe('how a connected session ends, against our server', () => {
     const handler = clientRecorder();
     const client = await connect(url, handler);
     client.close(1000, 'client done');
-    expect(await within(serverHandler.closed, 2000, 'server close')).toEqual({ code: 1000, reason: 'client done' });
+    expect(await within(serverHandler.closed, 2000, 'server close')).toEqual({
+      code: 1000,
+      reason: 'client done',
+    });
     expect(await within(handler.closed, 2000, 'client close')).toEqual({ code: 1000, reason: '' });
     expect(handler.errors).toEqual([]);
   });

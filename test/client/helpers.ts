@@ -61,7 +61,9 @@ export function clientRecorder(hooks: Partial<Handler> = {}): ClientRecorder {
       hooks.open?.(session);
     },
     message(session, data, isBinary) {
-      recorder.log.push(isBinary ? `binary:${(data as Uint8Array).length}` : `text:${String(data).slice(0, 40)}`);
+      recorder.log.push(
+        isBinary ? `binary:${(data as Uint8Array).length}` : `text:${String(data).slice(0, 40)}`,
+      );
       recorder.received.push(data);
       for (const waiter of messageWaiters.filter((w) => recorder.received.length >= w.count)) {
         messageWaiters.splice(messageWaiters.indexOf(waiter), 1);
@@ -227,7 +229,11 @@ export function upgradingServer(
 }
 
 /** An unmasked server frame. */
-export function serverFrame(opcode: number, payload: Uint8Array | string = new Uint8Array(0), fin = true): Uint8Array {
+export function serverFrame(
+  opcode: number,
+  payload: Uint8Array | string = new Uint8Array(0),
+  fin = true,
+): Uint8Array {
   const bytes = typeof payload === 'string' ? new TextEncoder().encode(payload) : payload;
   return buildFrame({ opcode, payload: bytes, fin });
 }
@@ -283,7 +289,10 @@ export function selfSignedCertificate(): { cert: string; key: string } | null {
       ],
       { stdio: 'ignore' },
     );
-    return { cert: readFileSync(join(dir, 'cert.pem'), 'utf8'), key: readFileSync(join(dir, 'key.pem'), 'utf8') };
+    return {
+      cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
+      key: readFileSync(join(dir, 'key.pem'), 'utf8'),
+    };
   } catch {
     return null;
   } finally {

@@ -64,7 +64,7 @@ function randomCuts(random: () => number, length: number): number[] {
 }
 
 describe('split invariance', () => {
-  for (let seed = 1; seed <= 12; seed++) {
+  for (let seed = 1; seed <= 10; seed++) {
     it(`seed ${seed}: whole, random cuts, byte at a time, wasm and TS all agree`, () => {
       const random = prng(seed * 7919);
       const valid = concat(randomStream(random, 12).map(buildFrame));

@@ -10,8 +10,8 @@ import { connect } from '../../src/client/connect.js';
 import type { Session } from '../../src/session/types.js';
 import {
   type ClientRecorder,
-  closeCodeOf,
   clientRecorder,
+  closeCodeOf,
   selfSignedCertificate,
   serverFrame,
   upgradingServer,
@@ -66,7 +66,7 @@ async function startWsServer(secure: boolean, onConnection?: (ws: WebSocket) => 
   };
 }
 
-const cleanups: Array<() => Promise<void> | void> = [];
+const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });

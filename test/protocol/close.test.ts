@@ -16,14 +16,14 @@ import {
 } from './helpers.js';
 
 describe.each([true, false])('the peer closes first (RFC 6455 §5.5.1), wasm %s', (wasm) => {
-  it('a server echoes the code once, then ends the stream (§7.1.1: the server closes TCP first)', () => {
+  it('a server echoes the code and reason once, then ends the stream (§7.1.1: the server closes TCP first)', () => {
     const p = makeProtocol('server', { wasm });
     feed(p, closeFrame(1000, 'bye'));
     assertEvents(p, [{ type: 'close', code: 1000, reason: 'bye' }]);
-    assertFramesSent(p, closeFrame(1000), EOF);
+    assertFramesSent(p, closeFrame(1000, 'bye'), EOF);
     expect(p.state).toBe('closed');
     expect(p.closeReceived).toEqual({ code: 1000, reason: 'bye' });
-    expect(p.closeSent).toEqual({ code: 1000, reason: '' });
+    expect(p.closeSent).toEqual({ code: 1000, reason: 'bye' });
     // The client's TCP close is still awaited.
     expect(p.closeExpected()).toBe(true);
     p.receiveEof();
@@ -32,11 +32,11 @@ describe.each([true, false])('the peer closes first (RFC 6455 §5.5.1), wasm %s'
     expect(p.closeExpected()).toBe(false);
   });
 
-  it('a client echoes the code, then waits for the server to end the stream', () => {
+  it('a client echoes the code and reason, then waits for the server to end the stream', () => {
     const p = makeProtocol('client', { wasm });
     feed(p, closeFrame(1001, 'going'));
     assertEvents(p, [{ type: 'close', code: 1001, reason: 'going' }]);
-    assertFramesSent(p, closeFrame(1001));
+    assertFramesSent(p, closeFrame(1001, 'going'));
     expect(p.state).toBe('closed');
     expect(p.closeExpected()).toBe(true);
     p.receiveEof();
@@ -56,7 +56,7 @@ describe.each([true, false])('the peer closes first (RFC 6455 §5.5.1), wasm %s'
   it('application codes 3000-4999 are echoed', () => {
     const p = makeProtocol('client', { wasm });
     feed(p, closeFrame(4999, 'x'));
-    assertFramesSent(p, closeFrame(4999));
+    assertFramesSent(p, closeFrame(4999, 'x'));
   });
 
   it('the echo goes out once, and nothing after the close frame is parsed', () => {

@@ -200,7 +200,7 @@ describe('write coalescing', () => {
 });
 
 describe('closing handshake', () => {
-  it('server-initiated: the client sees code and reason, the server its echoed code', async () => {
+  it('server-initiated: the client sees code and reason, the server the echo of both', async () => {
     const serverLog = recorder();
     const clientLog = recorder();
     const { server, client, serverSide, clientSide } = connectedSessions(serverLog, clientLog);
@@ -208,7 +208,7 @@ describe('closing handshake', () => {
     expect(server.state).toBe('closing');
     await settle();
     expect(clientLog.log).toEqual(['open', 'close:1000:bye']);
-    expect(serverLog.log).toEqual(['open', 'close:1000:']);
+    expect(serverLog.log).toEqual(['open', 'close:1000:bye']);
     expect([server.state, client.state]).toEqual(['closed', 'closed']);
     expect([serverSide.closed, clientSide.closed]).toEqual([true, true]);
   });
@@ -220,7 +220,7 @@ describe('closing handshake', () => {
     client.close(4000, 'done here');
     await settle();
     expect(serverLog.log).toEqual(['open', 'close:4000:done here']);
-    expect(clientLog.log).toEqual(['open', 'close:4000:']);
+    expect(clientLog.log).toEqual(['open', 'close:4000:done here']);
   });
 
   it('reports 1005 on both sides for a close without a code', async () => {
@@ -261,7 +261,7 @@ describe('closing handshake', () => {
     session.activate();
     peer.send(8, peer.closeBody(1001, 'going'));
     await settle();
-    expect(peer.summary()).toEqual(['close:1001:']);
+    expect(peer.summary()).toEqual(['close:1001:going']);
     expect(peer.ended).toBe(true);
     expect(session.state).toBe('closing');
     peer.transport.end();

@@ -53,7 +53,7 @@ describe('close timeout', () => {
     session.activate();
     peer.send(8, peer.closeBody(1001, 'going'));
     await settle();
-    expect(peer.summary()).toEqual(['close:1001:']);
+    expect(peer.summary()).toEqual(['close:1001:going']);
     clock.advance(5000);
     await settle();
     expect(handler.log).toEqual(['open', 'close:1001:going']);
