@@ -229,7 +229,7 @@ function skipAscii(p: usize, end: usize): usize {
       const rest = <i32>(end - p);
       const lanes = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
       const index = i8x16.add(lanes, i8x16.splat(<i8>(16 - rest)));
-      const keep = i8x16.gt_u(i8x16.splat(<i8>rest), lanes);
+      const keep = i8x16.splat(-1);
       const block = v128.and(i8x16.swizzle(v128.load(end - 16), index), keep);
       error = v128.or(
         error,

@@ -49,7 +49,10 @@ export interface ConnectOptions<Context = unknown> extends SessionOptions, Clien
   headers?: Record<string, string> | HeaderList;
   /** The `Origin` header. Default: none (browsers send one; other clients need not). */
   origin?: string;
-  /** Give up when no valid 101 arrived this long after the call, in ms; 0 waits forever. Default 10 000. */
+  /**
+   * Give up when no valid 101 arrived this long after the call, in ms (timed by `clock`, like the
+   * session's timers); 0 waits forever. Default 10 000.
+   */
   handshakeTimeout?: number;
   /** Largest answer head accepted, in bytes. Default 16 KiB. */
   maxResponseHead?: number;

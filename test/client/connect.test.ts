@@ -315,8 +315,8 @@ describe('how a connected session ends, against our server', () => {
     return { url, serverHandler: handler, server };
   }
 
-  // Our protocol echoes a close with its code alone, so the side that closed sees no reason.
-  it('closes cleanly when the client closes: the server sees the code and reason, the client the echo', async () => {
+  // Our protocol echoes a close with its code and reason (as ws does), so both sides see both.
+  it('closes cleanly when the client closes: both sides see 1000 and the reason', async () => {
     const { url, serverHandler } = await ourServer();
     const handler = clientRecorder();
     const client = await connect(url, handler);
@@ -325,18 +325,21 @@ describe('how a connected session ends, against our server', () => {
       code: 1000,
       reason: 'client done',
     });
-    expect(await within(handler.closed, 2000, 'client close')).toEqual({ code: 1000, reason: '' });
+    expect(await within(handler.closed, 2000, 'client close')).toEqual({ code: 1000, reason: 'client done' });
     expect(handler.errors).toEqual([]);
   });
 
-  it('closes cleanly when the server closes: the client sees its code and reason, the server the echo', async () => {
+  it('closes cleanly when the server closes: both sides see its code and reason', async () => {
     const serverHandler = clientRecorder({ message: (session) => session.close(4001, 'server done') });
     const { url } = await ourServer(serverHandler);
     const handler = clientRecorder();
     const client = await connect(url, handler);
     client.send('close please');
     expect(await within(handler.closed, 2000, 'client close')).toEqual({ code: 4001, reason: 'server done' });
-    expect(await within(serverHandler.closed, 2000, 'server close')).toEqual({ code: 4001, reason: '' });
+    expect(await within(serverHandler.closed, 2000, 'server close')).toEqual({
+      code: 4001,
+      reason: 'server done',
+    });
   });
 
   it('echoes text and binary through our server', async () => {

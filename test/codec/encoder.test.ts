@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createMaskKeyPool, encodeFrame } from '../../src/codec/encoder.js';
-import { buildFrame, concat, hex, parseChunks, text, toHex } from '../support/frames.js';
+import { buildFrame, concat, digest, hex, parseChunks, text, toHex } from '../support/frames.js';
 
 const fixedKey = (key: number) => () => key;
 
@@ -47,7 +47,7 @@ describe('encodeFrame', () => {
           expect(frame).toHaveLength(1);
           expect(toHex(frame[0])).toBe(toHex(buildFrame({ opcode: 2, payload, maskKey: 0xa1b2c3d4 })));
           const parsed = parseChunks(frame, { role: 'server' });
-          expect(parsed.frames[0].payload).toBe(toHex(payload));
+          expect(parsed.frames[0].payload).toBe(digest(payload));
         }
       }
     });

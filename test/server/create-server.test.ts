@@ -130,8 +130,11 @@ describe('a valid upgrade (RFC 6455 §4.2.2)', () => {
     });
     const ws = wsClient(`${url}feed?x=1`);
     await opened(ws);
-    const handshake = (seen as unknown as { handshake: { path: string; headers: Record<string, unknown>; remoteAddress: string } })
-      .handshake;
+    const handshake = (
+      seen as unknown as {
+        handshake: { path: string; headers: Record<string, unknown>; remoteAddress: string };
+      }
+    ).handshake;
     expect(handshake.path).toBe('/feed?x=1');
     expect(handshake.headers['sec-websocket-version']).toBe('13');
     expect(handshake.remoteAddress).toBe('127.0.0.1');
@@ -139,7 +142,13 @@ describe('a valid upgrade (RFC 6455 §4.2.2)', () => {
 });
 
 describe('refused requests', () => {
-  const cases: Array<{ name: string; request: string; status: number; reason: RegExp; header?: [string, string] }> = [
+  const cases: Array<{
+    name: string;
+    request: string;
+    status: number;
+    reason: RegExp;
+    header?: [string, string];
+  }> = [
     {
       name: 'a method other than GET → 405 with Allow',
       request: upgradeRequest({ method: 'POST' }),
@@ -147,8 +156,18 @@ describe('refused requests', () => {
       reason: /GET/,
       header: ['allow', 'GET'],
     },
-    { name: 'HTTP/1.0 → 400', request: upgradeRequest({ version: '1.0' }), status: 400, reason: /HTTP version/ },
-    { name: 'no Upgrade header → 400', request: upgradeRequest({ omit: ['upgrade'] }), status: 400, reason: /Upgrade/ },
+    {
+      name: 'HTTP/1.0 → 400',
+      request: upgradeRequest({ version: '1.0' }),
+      status: 400,
+      reason: /HTTP version/,
+    },
+    {
+      name: 'no Upgrade header → 400',
+      request: upgradeRequest({ omit: ['upgrade'] }),
+      status: 400,
+      reason: /Upgrade/,
+    },
     {
       name: 'Connection without upgrade → 400',
       request: upgradeRequest({ omit: ['connection'], extra: ['Connection: keep-alive'] }),
@@ -426,7 +445,9 @@ describe('close() and sessions', () => {
     await Promise.all([opened(a), opened(b)]);
     expect(server.sessions.size).toBe(2);
     const codes = Promise.all(
-      [a, b].map((ws) => new Promise<[number, string]>((r) => ws.once('close', (c, reason) => r([c, String(reason)])))),
+      [a, b].map(
+        (ws) => new Promise<[number, string]>((r) => ws.once('close', (c, reason) => r([c, String(reason)]))),
+      ),
     );
     await server.close();
     expect(await codes).toEqual([

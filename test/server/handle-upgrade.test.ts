@@ -83,7 +83,9 @@ describe('handleUpgrade', () => {
     expect(session?.state).toBe('open');
     expect(session?.role).toBe('server');
     ws.send('héllo wörld');
-    const reply = await new Promise<[string, boolean]>((r) => ws.once('message', (d, b) => r([String(d), b])));
+    const reply = await new Promise<[string, boolean]>((r) =>
+      ws.once('message', (d, b) => r([String(d), b])),
+    );
     expect(reply).toEqual(['héllo wörld', false]);
   });
 
@@ -131,7 +133,10 @@ describe('handleUpgrade', () => {
         protocols: ['chat.v2', 'chat.v1'],
       },
     );
-    const ws = wsClient(`${served.url}room/7`, { headers: { Authorization: 'Bearer t0k' } }, ['chat.v1', 'chat.v2']);
+    const ws = wsClient(`${served.url}room/7`, { headers: { Authorization: 'Bearer t0k' } }, [
+      'chat.v1',
+      'chat.v2',
+    ]);
     await opened(ws);
     expect(ws.protocol).toBe('chat.v2');
     expect(contexts).toEqual([{ token: 'Bearer t0k', path: '/room/7' }]);
@@ -194,7 +199,9 @@ describe('handleUpgrade', () => {
     client.write(clientFrame(0x1, 'second'));
     // Both frames wait in the socket and the head; a round trip through the server proves
     // nothing was read meanwhile.
-    await new Promise<void>((resolve) => http.get(`http://127.0.0.1:${served.port}/`, (res) => res.resume().on('end', resolve)));
+    await new Promise<void>((resolve) =>
+      http.get(`http://127.0.0.1:${served.port}/`, (res) => res.resume().on('end', resolve)),
+    );
     expect(messages).toEqual([]);
     session.activate();
     await delivered;

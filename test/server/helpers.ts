@@ -117,7 +117,8 @@ export class RawClient {
     await this.until(() => this.buffer.includes('\r\n\r\n') || this.closed);
     if (withBody) await this.until(() => this.ended || this.closed);
     const end = this.buffer.indexOf('\r\n\r\n');
-    if (end === -1) throw new Error(`connection closed before a response head (${this.error?.message ?? 'no error'})`);
+    if (end === -1)
+      throw new Error(`connection closed before a response head (${this.error?.message ?? 'no error'})`);
     const response = parseResponse(withBody ? this.buffer : this.buffer.subarray(0, end + 4));
     this.buffer = withBody ? Buffer.alloc(0) : this.buffer.subarray(end + 4);
     return response;

@@ -12,6 +12,14 @@ export function toHex(bytes: Uint8Array): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
+/** Hex for short payloads; length and an FNV-1a hash for long ones, which hex would make slow to compare. */
+export function digest(bytes: Uint8Array): string {
+  if (bytes.length <= 256) return toHex(bytes);
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < bytes.length; i++) hash = Math.imul(hash ^ bytes[i], 0x01000193);
+  return `${bytes.length}:${(hash >>> 0).toString(16)}`;
+}
+
 export function concat(parts: readonly Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
@@ -78,7 +86,7 @@ export interface ParsedFrame {
   maskKey: number;
   headerLength: number;
   length: number;
-  payload: string; // hex
+  payload: string; // digest(): hex up to 256 bytes
 }
 
 export interface ParseResult {
@@ -109,7 +117,7 @@ export function parseChunks(chunks: readonly Uint8Array[], options: FrameParserO
             maskKey: f.maskKey,
             headerLength: current!.headerLength,
             length: f.length,
-            payload: toHex(concat(current!.parts)),
+            payload: digest(concat(current!.parts)),
           });
           current = null;
         }

@@ -16,7 +16,11 @@ async function socketPair(): Promise<{ server: net.Socket; client: net.Socket }>
   const listener = net.createServer({ allowHalfOpen: true });
   await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   const accepted = new Promise<net.Socket>((resolve) => listener.once('connection', resolve));
-  const client = net.connect({ port: (listener.address() as net.AddressInfo).port, host: '127.0.0.1', allowHalfOpen: true });
+  const client = net.connect({
+    port: (listener.address() as net.AddressInfo).port,
+    host: '127.0.0.1',
+    allowHalfOpen: true,
+  });
   client.on('error', () => {});
   const server = await accepted;
   listener.close();
@@ -76,7 +80,11 @@ class Recorder implements TransportEvents {
 }
 
 /** Collects what the peer socket receives. */
-function collect(socket: net.Socket): { bytes: () => Buffer; until: (n: number) => Promise<void>; ended: Promise<void> } {
+function collect(socket: net.Socket): {
+  bytes: () => Buffer;
+  until: (n: number) => Promise<void>;
+  ended: Promise<void>;
+} {
   const parts: Buffer[] = [];
   let length = 0;
   let waiter: (() => void) | null = null;
@@ -175,10 +183,12 @@ describe('SocketTransport', () => {
 
     // Many small frames (header + payload pairs) below CONCAT_BELOW: one copied buffer.
     calls.length = 0;
-    const small = Array.from({ length: 8 }, (_, i) => (i % 2 === 0 ? Uint8Array.of(0x81, 5) : bytes('hello')));
+    const small = Array.from({ length: 8 }, (_, i) =>
+      i % 2 === 0 ? Uint8Array.of(0x81, 5) : bytes('hello'),
+    );
     transport.write(small);
     expect(calls).toEqual([{ method: '_write', chunks: 1 }]);
-    await received.until(4 + 8 / 2 * 7);
+    await received.until(4 + (8 / 2) * 7);
 
     // Header and a large payload: corked into a single writev of both chunks.
     calls.length = 0;
@@ -280,6 +290,8 @@ describe('SocketTransport', () => {
     transport.attach(recorder);
     transport.resume();
     const peerClosed = new Promise((resolve) => client.once('close', resolve));
+    client.resume();
+    client.once('end', () => client.end());
     transport.destroy();
     transport.destroy();
     await recorder.until(() => recorder.log.includes('closed'));
