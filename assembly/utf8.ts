@@ -224,13 +224,11 @@ function skipAscii(p: usize, end: usize): usize {
       prev = block;
     } else {
       // Under 16 bytes after the blocks: shift the 16 bytes ending at `end` so the rest lands
-      // in lanes 0..rest-1, zero the other lanes. Zeros act as ASCII, so a sequence cut at
-      // `end` shows up as TOO_SHORT inside this block.
+      // in lanes 0..rest-1; the other lanes get indices 16+, which swizzle turns into zeros.
+      // Zeros act as ASCII, so a sequence cut at `end` shows up as TOO_SHORT in this block.
       const rest = <i32>(end - p);
       const lanes = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-      const index = i8x16.add(lanes, i8x16.splat(<i8>(16 - rest)));
-      const keep = i8x16.splat(-1);
-      const block = v128.and(i8x16.swizzle(v128.load(end - 16), index), keep);
+      const block = i8x16.swizzle(v128.load(end - 16), i8x16.add(lanes, i8x16.splat(<i8>(16 - rest))));
       error = v128.or(
         error,
         errorsOf(block, prev, byte1HighTable, byte1LowTable, byte2HighTable, lowNibble, minus60, minus70, bit7),

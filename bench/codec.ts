@@ -18,22 +18,17 @@ import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { wasmAvailable } from '../src/codec/kernel-pool.js';
 import {
-  clientEncodeGoal,
-  decodeGoal,
   type Metric,
-  markdownTable,
-  noiseNote,
-  type Ratio,
-  type Row,
-  ratioOf,
+  type Results,
+  render,
+  SECTIONS,
+  type Section,
+  type Settings,
   sizeLabel,
 } from './support/report.js';
 import { oursDecode, oursEncode, type Runner, wsDecode, wsEncode } from './support/runners.js';
-import { binaryPayload, buildDecodeSet, DEFAULT_SIZES, type TextKind } from './support/workloads.js';
-import { type PeerInfo, peerInfo } from './support/ws-peer.js';
-
-const SECTIONS = ['decode', 'clientEncode', 'serverEncode'] as const;
-type Section = (typeof SECTIONS)[number];
+import { binaryPayload, buildDecodeSet, DEFAULT_SIZES } from './support/workloads.js';
+import { peerInfo } from './support/ws-peer.js';
 
 interface Planned {
   section: Section;
@@ -42,29 +37,6 @@ interface Planned {
   runner: Runner;
   framesAtStart: number;
   bytesAtStart: number;
-}
-
-interface Settings {
-  rounds: number;
-  time: number;
-  warmup: number;
-  sizes: number[];
-  sections: Section[];
-  text: TextKind;
-}
-
-/** Everything a run measured; what `--json` prints. */
-interface Results {
-  node: string;
-  platform: string;
-  cpu: string;
-  wasm: boolean;
-  settings: Settings;
-  peer: PeerInfo;
-  peerWithoutAddons?: PeerInfo;
-  sections: Record<Section, Row[]>;
-  /** Share of the measuring time during which some task waited for a CPU (Linux PSI). */
-  cpuPressure?: number;
 }
 
 const { values: argv } = parseArgs({
@@ -91,7 +63,10 @@ function settingsFromArgs(): Settings {
   if (sections.some((section) => !SECTIONS.includes(section))) {
     throw new RangeError(`--sections takes ${SECTIONS.join(', ')}`);
   }
-  return { rounds, time: Number(argv.time), warmup: Number(argv.warmup), sizes, sections, text: argv.text };
+  const time = Number(argv.time);
+  const warmup = Number(argv.warmup);
+  if (!(time > 0) || !(warmup >= 0)) throw new RangeError('--time and --warmup are milliseconds');
+  return { rounds, time, warmup, sizes, sections, text: argv.text };
 }
 
 /** The tasks of this process, in the order they run: per size, ours then ws, back to back. */
@@ -249,107 +224,6 @@ function merge(into: Results['sections'], from: Results['sections'], variant: st
       if (row !== undefined) row.metrics[variant] = theirs.metrics.ws;
     }
   }
-}
-
-interface SectionView {
-  key: Section;
-  title: string;
-  what: string;
-  columns: { key: string; title: string }[];
-  ratios: Ratio[];
-  withBytes: boolean;
-}
-
-const SECTION_VIEWS: SectionView[] = [
-  {
-    key: 'decode',
-    title: 'Decode: masked client text frames (parse + unmask + UTF-8), server role',
-    what:
-      'Ours: `FrameParser({ role: "server" })` (wasm, and `{ wasm: false }` = ts); ws: `Receiver({ isServer: true })` fed by `write()`. ' +
-      'Each task pushes one ~64 KiB chunk (1 MiB frames: a 4-frame stream cut into ~64 KiB chunks), a fresh copy written untimed before each task for both sides; ' +
-      'consumers count frames and add up payload lengths.',
-    columns: [
-      { key: 'ours', title: 'ours wasm' },
-      { key: 'oursTs', title: 'ours ts' },
-      { key: 'ws', title: 'ws + bufferutil' },
-      { key: 'wsNoAddons', title: 'ws, no add-ons' },
-    ],
-    ratios: [
-      { ours: 'ours', theirs: 'ws', label: 'wasm ÷ ws', goal: decodeGoal },
-      { ours: 'oursTs', theirs: 'ws', label: 'ts ÷ ws' },
-      { ours: 'ours', theirs: 'wsNoAddons', label: 'wasm ÷ ws (no add-ons)' },
-    ],
-    withBytes: true,
-  },
-  {
-    key: 'clientEncode',
-    title: 'Client encode: masked binary frame',
-    what:
-      'Ours: `encodeFrame(2, payload, { mask: true })` (and `wasm: false`); ' +
-      'ws: `Sender.frame(payload, { fin: true, mask: true, opcode: 2, readOnly: true, rsv1: false })`.',
-    columns: [
-      { key: 'ours', title: 'ours' },
-      { key: 'oursTs', title: 'ours wasm:false' },
-      { key: 'ws', title: 'ws + bufferutil' },
-      { key: 'wsNoAddons', title: 'ws, no add-ons' },
-    ],
-    ratios: [
-      { ours: 'ours', theirs: 'ws', label: 'ours ÷ ws', goal: clientEncodeGoal },
-      { ours: 'oursTs', theirs: 'ws', label: 'wasm:false ÷ ws' },
-      { ours: 'ours', theirs: 'wsNoAddons', label: 'ours ÷ ws (no add-ons)' },
-    ],
-    withBytes: false,
-  },
-  {
-    key: 'serverEncode',
-    title: 'Server encode: unmasked binary frame',
-    what: 'Ours: `encodeFrame(2, payload)`; ws: `Sender.frame(payload, { mask: false, … })`. No goal set.',
-    columns: [
-      { key: 'ours', title: 'ours' },
-      { key: 'ws', title: 'ws' },
-    ],
-    ratios: [{ ours: 'ours', theirs: 'ws', label: 'ours ÷ ws' }],
-    withBytes: false,
-  },
-];
-
-function render(results: Results): string {
-  const { peer, settings } = results;
-  const noAddons = results.peerWithoutAddons;
-  const utf8 = peer.utf8Validate ? 'utf-8-validate' : 'buffer.isUtf8 (utf-8-validate not loaded)';
-  const out: string[] = ['# wasmws codec benchmark vs ws', ''];
-  out.push(
-    `Peer: ${peer.name}, with bufferutil (${peer.bufferutil ? 'native addon loaded' : '**NOT loaded**'}, this process)` +
-      (noAddons
-        ? ` and without it (child process, WS_NO_BUFFER_UTIL=1, bufferutil loaded: ${noAddons.bufferutil})`
-        : '') +
-      `; ws validates UTF-8 with ${utf8}.`,
-    `Node ${results.node}, ${results.platform}, ${results.cpu}; ours: ${results.wasm ? 'WebAssembly kernels' : '**WebAssembly unavailable: TS fallback**'}.`,
-    `tinybench: best of ${settings.rounds} rounds of ${settings.time} ms per task (${settings.warmup} ms warm-up in the first), ` +
-      `one task ≈ 64 KiB of payload; text payloads: ${settings.text}. ` +
-      'Rates are whole frames per second and payload MB (10^6 B) per second; ratios are ours ÷ theirs in frames per second.',
-  );
-  if (results.cpuPressure !== undefined) {
-    out.push(
-      `CPU contention while measuring (Linux PSI): some task waited for a CPU ${(results.cpuPressure * 100).toFixed(0)}% of the time.`,
-    );
-  }
-  const goals: string[] = [];
-  for (const view of SECTION_VIEWS) {
-    const rows = results.sections[view.key];
-    if (rows.length === 0) continue;
-    out.push('', `## ${view.title}`, '', view.what, '');
-    out.push(markdownTable(rows, view.columns, view.ratios, view.withBytes), '', noiseNote(rows));
-    const goal = view.ratios.find((ratio) => ratio.goal !== undefined);
-    if (goal?.goal === undefined) continue;
-    const missed = rows.filter((row) => (ratioOf(row, goal) ?? 0) < goal.goal!(row.size));
-    goals.push(
-      `- ${view.title.split(':')[0]} vs ${view.columns.find((c) => c.key === goal.theirs)?.title}: ` +
-        (missed.length === 0 ? 'all met' : `missed at ${missed.map((r) => sizeLabel(r.size)).join(', ')}`),
-    );
-  }
-  out.push('', '## Goals', '', ...goals);
-  return out.join('\n');
 }
 
 /** Linux PSI: microseconds during which some task waited for a CPU, or undefined elsewhere. */

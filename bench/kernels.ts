@@ -3,9 +3,9 @@
 // `node dist/bench/kernels.js` (BENCH_TIME_MS sets the time per task, default 300).
 //
 // Every task is a batch of at least 64 KiB of work, so tinybench's per-iteration overhead
-// does not swamp a 16-byte operation. Linear memory is 512 KiB, so "1 MiB" in wasm is four
-// 256 KiB window-sized pieces with the mask rotation or UTF-8 state carried, which is how
-// the parser meets a frame larger than its window.
+// does not swamp a 16-byte operation, and each task has its own loop, so no call site is
+// shared between contenders. Linear memory is 512 KiB, so "1 MiB" on the wasm side is four
+// 256 KiB window-sized pieces, which is how the parser meets a frame larger than its window.
 import { isUtf8 } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { Bench } from 'tinybench';
@@ -26,14 +26,9 @@ if (maybeKernels === null) throw new Error('WebAssembly SIMD is unavailable');
 const kernels = maybeKernels;
 const memory = kernels.bytes;
 
-/** Calls per task so one task does at least BATCH_BYTES of work. */
+/** Operations per task, so one task does at least BATCH_BYTES of work. */
 function batchOf(size: number): number {
   return Math.max(1, Math.ceil(BATCH_BYTES / size));
-}
-
-/** Window-sized pieces the wasm side handles `size` bytes in. */
-function windowPieces(size: number): number {
-  return Math.ceil(size / WINDOW_BYTES);
 }
 
 function sizeLabel(size: number): string {
@@ -42,29 +37,25 @@ function sizeLabel(size: number): string {
 
 interface Row {
   size: number;
-  results: Map<string, number>; // name -> bytes per second
+  /** Contender name to bytes per second. */
+  rates: Map<string, number>;
 }
 
+/** Runs tasks that each perform `batchOf(size)` operations on `size` bytes. */
 async function measure(size: number, tasks: Record<string, () => void>): Promise<Row> {
-  const calls = batchOf(size);
   const bench = new Bench({ time: TIME_MS, warmupTime: 100 });
-  for (const [name, once] of Object.entries(tasks)) {
-    bench.add(name, () => {
-      for (let i = 0; i < calls; i++) once();
-    });
-  }
+  for (const [name, task] of Object.entries(tasks)) bench.add(name, task);
   await bench.run();
-  const results = new Map<string, number>();
+  const rates = new Map<string, number>();
   for (const task of bench.tasks) {
     const result = task.result;
     if (result.state !== 'completed') throw new Error(`${task.name}: ${result.state}`);
-    results.set(task.name, (calls * size) / (result.latency.mean / 1000));
+    rates.set(task.name, (batchOf(size) * size) / (result.latency.mean / 1000));
   }
-  return { size, results };
+  return { size, rates };
 }
 
 function formatRate(bytesPerSecond: number, size: number): string {
-  const gbps = bytesPerSecond / 1e9;
   const ns = (size / bytesPerSecond) * 1e9;
   const time =
     ns < 1000
@@ -72,18 +63,19 @@ function formatRate(bytesPerSecond: number, size: number): string {
       : ns < 1e6
         ? `${(ns / 1000).toFixed(2)} µs`
         : `${(ns / 1e6).toFixed(2)} ms`;
-  return `${gbps.toFixed(2)} GB/s ${time}`;
+  return `${(bytesPerSecond / 1e9).toFixed(2)} GB/s ${time}`;
 }
 
-function printTable(title: string, rows: Row[], names: string[], peer: string): void {
-  console.log(`\n${title} (GB/s, time per operation, ratio to ${peer})`);
+function printTable(title: string, rows: Row[], peer: string): void {
+  const names = [...rows[0].rates.keys()];
+  console.log(`\n${title}: GB/s, time per operation, ratio to ${peer}`);
   const header = ['size', ...names];
   const lines = rows.map((row) => {
-    const base = row.results.get(peer)!;
+    const base = row.rates.get(peer)!;
     return [
       sizeLabel(row.size),
       ...names.map((name) => {
-        const rate = row.results.get(name)!;
+        const rate = row.rates.get(name)!;
         return `${formatRate(rate, row.size)} ${(rate / base).toFixed(2)}×`;
       }),
     ];
@@ -107,60 +99,72 @@ function randomBytes(size: number): Uint8Array {
   return bytes;
 }
 
+/** `size` bytes as window-sized pieces (one piece up to 256 KiB). */
+function piecesOf(bytes: Uint8Array): Uint8Array[] {
+  const pieces: Uint8Array[] = [];
+  for (let at = 0; at < bytes.length; at += WINDOW_BYTES) pieces.push(bytes.subarray(at, at + WINDOW_BYTES));
+  return pieces;
+}
+
 async function benchUnmask(): Promise<void> {
   const key = 0x5a3c96e1;
-  const maskBytes = new Uint8Array([key & 0xff, (key >>> 8) & 0xff, (key >>> 16) & 0xff, key >>> 24]);
-  const maskBuffer = Buffer.from(maskBytes);
+  const mask = Buffer.from([key & 0xff, (key >>> 8) & 0xff, (key >>> 16) & 0xff, key >>> 24]);
   const rows: Row[] = [];
   for (const size of SIZES) {
+    const calls = batchOf(size);
     const source = randomBytes(size);
     const buffer = Buffer.from(source);
     const target = new Uint8Array(size);
-    const pieces = windowPieces(size);
-    const piece = Math.min(size, WINDOW_BYTES);
-    memory.set(source.subarray(0, piece), WINDOW);
+    const pieces = piecesOf(source);
+    // Pieces are multiples of 4 bytes, so every piece starts at rotation 0.
+    const piece = pieces[0].length;
+    memory.set(pieces[0], WINDOW);
     rows.push(
       await measure(size, {
         'wasm in memory': () => {
-          // Pieces are multiples of 4 bytes, so the rotation stays 0.
-          for (let p = 0; p < pieces; p++) kernels.maskInPlace(WINDOW, piece, key, 0);
-        },
-        'wasm + copy in': () => {
-          for (let p = 0; p < pieces; p++) {
-            memory.set(pieces === 1 ? source : source.subarray(p * piece, (p + 1) * piece), WINDOW);
-            kernels.maskInPlace(WINDOW, piece, key, 0);
+          for (let i = 0; i < calls; i++) {
+            for (let p = 0; p < pieces.length; p++) kernels.maskInPlace(WINDOW, piece, key, 0);
           }
         },
-        bufferutil: () => bufferUtil.unmask(buffer, maskBuffer),
-        'ws JS loop': () => {
-          for (let i = 0; i < buffer.length; i++) buffer[i] ^= maskBuffer[i & 3];
+        'wasm + copy in': () => {
+          for (let i = 0; i < calls; i++) {
+            for (let p = 0; p < pieces.length; p++) {
+              memory.set(pieces[p], WINDOW);
+              kernels.maskInPlace(WINDOW, piece, key, 0);
+            }
+          }
         },
-        'Uint8Array set': () => target.set(source),
+        bufferutil: () => {
+          for (let i = 0; i < calls; i++) bufferUtil.unmask(buffer, mask);
+        },
+        // ws's own loop (lib/buffer-util.js _unmask, used with WS_NO_BUFFER_UTIL=1).
+        'ws JS loop': () => {
+          for (let i = 0; i < calls; i++) {
+            for (let j = 0; j < buffer.length; j++) buffer[j] ^= mask[j & 3];
+          }
+        },
+        // The memcpy ceiling.
+        'Uint8Array set': () => {
+          for (let i = 0; i < calls; i++) target.set(source);
+        },
       }),
     );
   }
-  printTable(
-    'unmask',
-    rows,
-    ['wasm in memory', 'wasm + copy in', 'bufferutil', 'ws JS loop', 'Uint8Array set'],
-    'bufferutil',
-  );
+  printTable('unmask', rows, 'bufferutil');
 }
 
 const encoder = new TextEncoder();
 
-/** `pattern` repeated to exactly `size` bytes, cut on a character and padded with ASCII. */
+/** `pattern` repeated to exactly `size` bytes, a character cut at the end replaced by ASCII. */
 function textOf(pattern: string, size: number): Uint8Array {
   const unit = encoder.encode(pattern);
   const bytes = new Uint8Array(size);
-  for (let i = 0; i < size; i += unit.length) bytes.set(unit.subarray(0, Math.min(unit.length, size - i)), i);
-  let end = size;
-  // Back up over a character cut at the end and fill its bytes with ASCII.
+  for (let at = 0; at < size; at += unit.length)
+    bytes.set(unit.subarray(0, Math.min(unit.length, size - at)), at);
   let lead = size - 1;
   while (lead > 0 && (bytes[lead] & 0xc0) === 0x80) lead--;
   const need = bytes[lead] >= 0xf0 ? 4 : bytes[lead] >= 0xe0 ? 3 : bytes[lead] >= 0xc0 ? 2 : 1;
-  if (lead + need > size) end = lead;
-  bytes.fill(0x61, end);
+  if (lead + need > size) bytes.fill(0x61, lead);
   if (!isUtf8(bytes)) throw new Error('bench text is not UTF-8');
   return bytes;
 }
@@ -168,69 +172,67 @@ function textOf(pattern: string, size: number): Uint8Array {
 const TEXTS: Record<string, string> = {
   ASCII: 'The quick brown fox jumps over the lazy dog; 0123456789. ',
   mixed: 'Hello, Grüße! Привет, мир. 你好，世界。 Hi 👋🏽 ok. ',
-  '4-byte': '😀😃😄😁🚀🌍🎉𝄞𐍈',
+  '4-byte-heavy': '😀😃😄😁🚀🌍🎉𝄞𐍈',
 };
 
 async function benchUtf8(): Promise<void> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
-  const names = ['wasm validateUtf8', 'buffer.isUtf8', 'TextDecoder fatal', 'fallback DFA', 'utf-8-validate'];
   for (const [label, pattern] of Object.entries(TEXTS)) {
     const rows: Row[] = [];
     for (const size of SIZES) {
+      const calls = batchOf(size);
       const text = textOf(pattern, size);
       const buffer = Buffer.from(text);
-      const pieces = windowPieces(size);
-      // The wasm side validates the text in place: for 1 MiB, four window-sized pieces.
-      const pieceBytes = Array.from({ length: pieces }, (_, p) =>
-        text.subarray(p * WINDOW_BYTES, Math.min(size, (p + 1) * WINDOW_BYTES)),
-      );
-      const piece = pieceBytes[0].length;
-      let sink = 0;
-      // Timed: piece 0 again for each piece (the same work; the carried state is checked below).
-      const wasmOnce = () => {
-        for (let p = 0; p < pieces; p++) sink += kernels.validateUtf8(WINDOW, piece, UTF8_ACCEPT);
-      };
-      // Every contender must accept before timing; the wasm pieces with the state carried.
+      const pieces = piecesOf(text);
+      // Every contender must accept first; the wasm pieces with the state carried across.
       let state = UTF8_ACCEPT;
-      for (const bytes of pieceBytes) {
-        memory.set(bytes, WINDOW);
-        state = kernels.validateUtf8(WINDOW, bytes.length, state);
+      for (const piece of pieces) {
+        memory.set(piece, WINDOW);
+        state = kernels.validateUtf8(WINDOW, piece.length, state);
       }
-      memory.set(pieceBytes[0], WINDOW);
-      const verdicts = [
+      const accepted = [
         state === UTF8_ACCEPT,
         isUtf8(buffer),
         decoder.decode(buffer).length > 0,
         validateUtf8Bytes(text, 0, size, UTF8_ACCEPT) === UTF8_ACCEPT,
         isValidUtf8(buffer),
       ];
-      if (verdicts.includes(false)) throw new Error(`${label} ${size}: a validator rejected valid text`);
+      if (accepted.includes(false)) throw new Error(`${label} ${size}: a validator rejected valid text`);
+      // Timed on piece 0 for each piece: the same work (1 MiB is 4 × 256 KiB).
+      memory.set(pieces[0], WINDOW);
+      const piece = pieces[0].length;
+      let sink = 0;
       rows.push(
         await measure(size, {
-          'wasm validateUtf8': wasmOnce,
+          'wasm validateUtf8': () => {
+            for (let i = 0; i < calls; i++) {
+              for (let p = 0; p < pieces.length; p++)
+                sink += kernels.validateUtf8(WINDOW, piece, UTF8_ACCEPT);
+            }
+          },
           'buffer.isUtf8': () => {
-            sink += isUtf8(buffer) ? 1 : 0;
+            for (let i = 0; i < calls; i++) sink += isUtf8(buffer) ? 1 : 0;
           },
           'TextDecoder fatal': () => {
-            sink += decoder.decode(buffer).length;
+            for (let i = 0; i < calls; i++) sink += decoder.decode(buffer).length;
           },
-          'fallback DFA': () => {
-            sink += validateUtf8Bytes(text, 0, size, UTF8_ACCEPT);
+          'DFA (fallback)': () => {
+            for (let i = 0; i < calls; i++) sink += validateUtf8Bytes(text, 0, size, UTF8_ACCEPT);
           },
           'utf-8-validate': () => {
-            sink += isValidUtf8(buffer) ? 1 : 0;
+            for (let i = 0; i < calls; i++) sink += isValidUtf8(buffer) ? 1 : 0;
           },
         }),
       );
-      if (sink === -1) console.log(sink);
+      if (sink < 0) console.log(sink);
     }
-    printTable(`UTF-8 validation, ${label} text`, rows, names, 'buffer.isUtf8');
+    printTable(`UTF-8 validation, ${label} text`, rows, 'buffer.isUtf8');
   }
 }
 
 console.log(
-  `wasmws kernels vs peers: Node ${process.version}, ${TIME_MS} ms per task, batches of >= ${BATCH_BYTES >> 10} KiB`,
+  `wasmws kernels vs peers, Node ${process.version}, ${TIME_MS} ms per task, batches of >= ${BATCH_BYTES >> 10} KiB`,
 );
-console.log('peers: bufferutil (N-API, unmask), buffer.isUtf8 (simdutf), utf-8-validate (N-API), ws JS loop');
+console.log('peers: bufferutil (N-API unmask), buffer.isUtf8 (simdutf), utf-8-validate (N-API), ws JS loop');
 await benchUnmask();
 await benchUtf8();

@@ -1,4 +1,11 @@
 // Results of the codec benchmark, the issue's goals, and their markdown rendering.
+import type { TextKind } from './workloads.js';
+import type { PeerInfo } from './ws-peer.js';
+
+/** The benchmark's sections, in the order they run and print. */
+export const SECTIONS = ['decode', 'clientEncode', 'serverEncode'] as const;
+/** One of {@link SECTIONS}. */
+export type Section = (typeof SECTIONS)[number];
 
 /** Throughput of one task, from the frames and bytes it produced over the timed calls only. */
 export interface Metric {
@@ -119,4 +126,130 @@ export function noiseNote(rows: readonly Row[]): string {
       ? ''
       : `Worst spread between rounds (max ÷ min − 1): ${(spread * 100).toFixed(0)}% (${where}); `;
   return `${rounds}largest latency RME in the kept rounds: ±${rme.toFixed(1)}%.`;
+}
+
+/** What a run measures, from the command line. */
+export interface Settings {
+  rounds: number;
+  time: number;
+  warmup: number;
+  sizes: number[];
+  sections: Section[];
+  text: TextKind;
+}
+
+/** Everything a run measured; what `--json` prints. */
+export interface Results {
+  node: string;
+  platform: string;
+  cpu: string;
+  wasm: boolean;
+  settings: Settings;
+  peer: PeerInfo;
+  peerWithoutAddons?: PeerInfo;
+  sections: Record<Section, Row[]>;
+  /** Share of the measuring time during which some task waited for a CPU (Linux PSI). */
+  cpuPressure?: number;
+}
+
+interface SectionView {
+  key: Section;
+  title: string;
+  what: string;
+  columns: { key: string; title: string }[];
+  ratios: Ratio[];
+  withBytes: boolean;
+}
+
+const SECTION_VIEWS: SectionView[] = [
+  {
+    key: 'decode',
+    title: 'Decode: masked client text frames (parse + unmask + UTF-8), server role',
+    what:
+      'Ours: `FrameParser({ role: "server" })` (wasm, and `{ wasm: false }` = ts); ws: `Receiver({ isServer: true })` fed by `write()`. ' +
+      'Each task pushes one ~64 KiB chunk (1 MiB frames: a 4-frame stream cut into ~64 KiB chunks), a fresh copy written untimed before each task for both sides; ' +
+      'consumers count frames and add up payload lengths.',
+    columns: [
+      { key: 'ours', title: 'ours wasm' },
+      { key: 'oursTs', title: 'ours ts' },
+      { key: 'ws', title: 'ws + bufferutil' },
+      { key: 'wsNoAddons', title: 'ws, no add-ons' },
+    ],
+    ratios: [
+      { ours: 'ours', theirs: 'ws', label: 'wasm ÷ ws', goal: decodeGoal },
+      { ours: 'oursTs', theirs: 'ws', label: 'ts ÷ ws' },
+      { ours: 'ours', theirs: 'wsNoAddons', label: 'wasm ÷ ws (no add-ons)' },
+    ],
+    withBytes: true,
+  },
+  {
+    key: 'clientEncode',
+    title: 'Client encode: masked binary frame',
+    what:
+      'Ours: `encodeFrame(2, payload, { mask: true })` (and `wasm: false`); ' +
+      'ws: `Sender.frame(payload, { fin: true, mask: true, opcode: 2, readOnly: true, rsv1: false })`.',
+    columns: [
+      { key: 'ours', title: 'ours' },
+      { key: 'oursTs', title: 'ours wasm:false' },
+      { key: 'ws', title: 'ws + bufferutil' },
+      { key: 'wsNoAddons', title: 'ws, no add-ons' },
+    ],
+    ratios: [
+      { ours: 'ours', theirs: 'ws', label: 'ours ÷ ws', goal: clientEncodeGoal },
+      { ours: 'oursTs', theirs: 'ws', label: 'wasm:false ÷ ws' },
+      { ours: 'ours', theirs: 'wsNoAddons', label: 'ours ÷ ws (no add-ons)' },
+    ],
+    withBytes: false,
+  },
+  {
+    key: 'serverEncode',
+    title: 'Server encode: unmasked binary frame',
+    what: 'Ours: `encodeFrame(2, payload)`; ws: `Sender.frame(payload, { mask: false, … })`. No goal set.',
+    columns: [
+      { key: 'ours', title: 'ours' },
+      { key: 'ws', title: 'ws' },
+    ],
+    ratios: [{ ours: 'ours', theirs: 'ws', label: 'ours ÷ ws' }],
+    withBytes: false,
+  },
+];
+
+/** The whole report in markdown: peer and machine, one table per section, the goals. */
+export function render(results: Results): string {
+  const { peer, settings } = results;
+  const noAddons = results.peerWithoutAddons;
+  const utf8 = peer.utf8Validate ? 'utf-8-validate' : 'buffer.isUtf8 (utf-8-validate not loaded)';
+  const out: string[] = ['# wasmws codec benchmark vs ws', ''];
+  out.push(
+    `Peer: ${peer.name}, with bufferutil (${peer.bufferutil ? 'native addon loaded' : '**NOT loaded**'}, this process)` +
+      (noAddons
+        ? ` and without it (child process, WS_NO_BUFFER_UTIL=1, bufferutil loaded: ${noAddons.bufferutil})`
+        : '') +
+      `; ws validates UTF-8 with ${utf8}.`,
+    `Node ${results.node}, ${results.platform}, ${results.cpu}; ours: ${results.wasm ? 'WebAssembly kernels' : '**WebAssembly unavailable: TS fallback**'}.`,
+    `tinybench: best of ${settings.rounds} rounds of ${settings.time} ms per task (${settings.warmup} ms warm-up in the first), ` +
+      `one task ≈ 64 KiB of payload; text payloads: ${settings.text}. ` +
+      'Rates are whole frames per second and payload MB (10^6 B) per second; ratios are ours ÷ theirs in frames per second.',
+  );
+  if (results.cpuPressure !== undefined) {
+    out.push(
+      `CPU contention while measuring (Linux PSI): some task waited for a CPU ${(results.cpuPressure * 100).toFixed(0)}% of the time.`,
+    );
+  }
+  const goals: string[] = [];
+  for (const view of SECTION_VIEWS) {
+    const rows = results.sections[view.key];
+    if (rows.length === 0) continue;
+    out.push('', `## ${view.title}`, '', view.what, '');
+    out.push(markdownTable(rows, view.columns, view.ratios, view.withBytes), '', noiseNote(rows));
+    const goal = view.ratios.find((ratio) => ratio.goal !== undefined);
+    if (goal?.goal === undefined) continue;
+    const missed = rows.filter((row) => (ratioOf(row, goal) ?? 0) < goal.goal!(row.size));
+    goals.push(
+      `- ${view.title.split(':')[0]} vs ${view.columns.find((c) => c.key === goal.theirs)?.title}: ` +
+        (missed.length === 0 ? 'all met' : `missed at ${missed.map((r) => sizeLabel(r.size)).join(', ')}`),
+    );
+  }
+  out.push('', '## Goals', '', ...goals);
+  return out.join('\n');
 }

@@ -50,8 +50,10 @@ function checkControlPayload(data: unknown): asserts data is Uint8Array {
  *
  * Feed it with {@link receiveData} and {@link receiveEof}, command it with the `send*`
  * methods, {@link sendClose} and {@link fail}; then drain {@link eventsReceived} and
- * {@link dataToSend}. Write the output before delivering the events: a ping's pong and a
- * close's echo are queued while the bytes that carried them are parsed.
+ * {@link dataToSend}. Write the output before delivering the events: a ping's pong is
+ * queued while the bytes that carried it are parsed. A close's echo is queued when its
+ * event is taken ({@link nextEvent} or {@link eventsReceived}), so replies to the messages
+ * before it still go out, in order, as with `ws`.
  *
  * Behaviour worth knowing:
  * - A received close is echoed once with the same code and reason, as `ws` and browsers
@@ -78,6 +80,10 @@ export class Protocol {
   private readonly maskKeys: MaskKeySource | undefined;
   private readonly wasm: boolean;
   private events: ProtocolEvent[] = [];
+  /** Index of the next event {@link nextEvent} hands out. */
+  private nextEventIndex = 0;
+  /** The peer's close body, to echo once the events before it were taken. */
+  private pendingEcho: Uint8Array | null = null;
   private output: OutputItem[] = [];
   private currentState: ProtocolState = 'open';
   private sentClose: ClosePayload | null = null;
@@ -145,6 +151,7 @@ export class Protocol {
   receiveEof(): void {
     if (this.eofReceived) return;
     this.eofReceived = true;
+    this.completeEcho();
     // Ended before the closing handshake completed: report 1006 (RFC 6455 §7.1.5).
     if (!this.discarding) this.events.push({ type: 'close', code: ABNORMAL_CLOSURE, reason: '' });
     this.discarding = true;
@@ -234,11 +241,30 @@ export class Protocol {
     this.failWith(code, reason, body);
   }
 
-  /** Drains the events found so far, in order. */
+  /** Drains the events found so far, in order; a received close is echoed now if due. */
   eventsReceived(): ProtocolEvent[] {
-    const events = this.events;
+    const events = this.nextEventIndex === 0 ? this.events : this.events.slice(this.nextEventIndex);
     this.events = [];
+    this.nextEventIndex = 0;
+    this.completeEcho();
     return events;
+  }
+
+  /**
+   * Takes the next event, or `undefined`. Taking a received close queues its echo, so what
+   * the application sends while handling the events before it goes out first.
+   */
+  nextEvent(): ProtocolEvent | undefined {
+    if (this.nextEventIndex === this.events.length) {
+      if (this.nextEventIndex !== 0) {
+        this.events = [];
+        this.nextEventIndex = 0;
+      }
+      return undefined;
+    }
+    const event = this.events[this.nextEventIndex++];
+    if (event.type === 'close') this.completeEcho();
+    return event;
   }
 
   /**
@@ -302,15 +328,23 @@ export class Protocol {
     }
     const close = decoded;
     this.receivedClose = close;
-    // RFC 6455 §5.5.1: answer a close with a close, once, carrying the peer's code and reason.
-    if (this.sentClose === null) {
-      const code = close.code === 1005 ? undefined : close.code;
-      this.queueClose(code, close.reason, payload.slice());
-    }
-    this.currentState = 'closed';
     // RFC 6455 §5.5.1: nothing the peer sends after its close frame is processed.
     this.discarding = true;
     this.events.push({ type: 'close', code: close.code, reason: close.reason });
+    // RFC 6455 §5.5.1: answer a close with a close, once, carrying the peer's code and
+    // reason; deferred until the close event is taken (see nextEvent).
+    this.pendingEcho = payload.slice();
+    if (this.sentClose !== null) this.completeEcho();
+  }
+
+  /** Sends the deferred echo of the peer's close unless a close already went out, then ends as the role requires. */
+  private completeEcho(): void {
+    const body = this.pendingEcho;
+    if (body === null) return;
+    this.pendingEcho = null;
+    const close = this.receivedClose!;
+    if (!this.outputEnded()) this.queueClose(close.code === 1005 ? undefined : close.code, close.reason, body);
+    this.currentState = 'closed';
     // RFC 6455 §7.1.1: the server closes the TCP connection first.
     if (this.role === 'server') this.sendEof();
   }

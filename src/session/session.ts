@@ -42,7 +42,7 @@ export interface ProtocolEngine {
   sendPong(data?: Uint8Array): void;
   sendClose(code?: number, reason?: string): void;
   fail(code: number, reason?: string): void;
-  eventsReceived(): ProtocolEvent[];
+  nextEvent(): ProtocolEvent | undefined;
   dataToSend(): OutputItem[];
   closeExpected(): boolean;
 }
@@ -324,13 +324,14 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private runTurn(): void {
     this.collectOutput();
     this.flush();
-    const events = this.engine.eventsReceived();
-    if (events.length === 0) return;
+    let event = this.engine.nextEvent();
+    if (event === undefined) return;
     // A turn can nest (resume() in a handler replays the head); the outermost one writes.
     const outer = this.inTurn;
     this.inTurn = true;
     try {
-      for (const event of events) this.dispatch(event);
+      // One at a time: taking a close event queues its echo after what the handler sent.
+      for (; event !== undefined; event = this.engine.nextEvent()) this.dispatch(event);
     } finally {
       this.inTurn = outer;
     }

@@ -271,7 +271,9 @@ describe('validateUtf8 (wasm) and validateUtf8Bytes (fallback)', () => {
         for (let ptr = 0; ptr + bytes.length < 16; ptr += 3) {
           memory.fill(0xf0, 0, 64);
           memory.set(bytes, ptr);
-          expect(kernels.validateUtf8(ptr, bytes.length, UTF8_ACCEPT)).toBe(fallbackValidate(bytes, UTF8_ACCEPT));
+          expect(kernels.validateUtf8(ptr, bytes.length, UTF8_ACCEPT)).toBe(
+            fallbackValidate(bytes, UTF8_ACCEPT),
+          );
         }
       }
     } finally {
@@ -294,7 +296,8 @@ describe('validateUtf8 (wasm) and validateUtf8Bytes (fallback)', () => {
             hex(completion),
             ASCII_FILL.subarray(0, 20),
           );
-          if (wasmValidate(bytes, UTF8_ACCEPT) !== UTF8_REJECT) failures.push(`${truncated} ${before} ${run}`);
+          if (wasmValidate(bytes, UTF8_ACCEPT) !== UTF8_REJECT)
+            failures.push(`${truncated} ${before} ${run}`);
         }
       }
     }

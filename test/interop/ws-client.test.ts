@@ -25,7 +25,11 @@ interface ServerSide {
 }
 
 function recordingEcho(side: ServerSide): Handler {
-  const waiting = { close: [] as Array<(c: { code: number; reason: string }) => void>, pong: [] as Array<(p: string) => void>, session: [] as Array<(s: Session) => void> };
+  const waiting = {
+    close: [] as Array<(c: { code: number; reason: string }) => void>,
+    pong: [] as Array<(p: string) => void>,
+    session: [] as Array<(s: Session) => void>,
+  };
   side.nextClose = () => new Promise((resolve) => waiting.close.push(resolve));
   side.nextPong = () => new Promise((resolve) => waiting.pong.push(resolve));
   side.nextSession = () => new Promise((resolve) => waiting.session.push(resolve));
@@ -66,7 +70,9 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((server) => server.close()));
 });
 
-async function startEcho(options: Partial<ServerOptions> = {}): Promise<{ url: string; port: number; side: ServerSide }> {
+async function startEcho(
+  options: Partial<ServerOptions> = {},
+): Promise<{ url: string; port: number; side: ServerSide }> {
   const side = { sessions: [], pongs: [], closes: [], errors: [] } as unknown as ServerSide;
   const server = createServer({ handler: recordingEcho(side), ...options });
   servers.push(server);
@@ -105,7 +111,9 @@ async function roundTrip(ws: WebSocket, data: Buffer | string, binary: boolean) 
 }
 
 function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
-  return new Promise((resolve) => ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
+  return new Promise((resolve) =>
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
 }
 
 for (const secure of [false, true]) {
@@ -149,7 +157,7 @@ for (const secure of [false, true]) {
         for (let i = 0; i < size; i++) payload[i] = (i * 31 + size) & 0xff;
         const binary = await roundTrip(ws, payload, true);
         expect([size, binary.isBinary, binary.data.equals(payload)]).toEqual([size, true, true]);
-        const text = 'x'.repeat(size - 2) + 'é';
+        const text = `${'x'.repeat(size - 2)}é`;
         const textReply = await roundTrip(ws, text, false);
         expect([size, textReply.isBinary, textReply.data.toString()]).toEqual([size, false, text]);
       }
@@ -189,8 +197,12 @@ for (const secure of [false, true]) {
         else ws.send(Buffer.from(`message ${i}`), { binary: true });
       }
       const got = await replies;
-      expect(got.map(({ data }) => data.toString())).toEqual(Array.from({ length: 1000 }, (_, i) => `message ${i}`));
-      expect(got.map(({ isBinary }) => isBinary)).toEqual(Array.from({ length: 1000 }, (_, i) => i % 2 === 1));
+      expect(got.map(({ data }) => data.toString())).toEqual(
+        Array.from({ length: 1000 }, (_, i) => `message ${i}`),
+      );
+      expect(got.map(({ isBinary }) => isBinary)).toEqual(
+        Array.from({ length: 1000 }, (_, i) => i % 2 === 1),
+      );
     });
 
     it('answers pings from ws and gets pongs to its own pings', async () => {
@@ -253,7 +265,9 @@ for (const secure of [false, true]) {
 }
 
 describe('protocol violations from a raw client fail the connection with the right code', () => {
-  async function upgraded(options: Partial<ServerOptions> = {}): Promise<{ client: RawClient; side: ServerSide }> {
+  async function upgraded(
+    options: Partial<ServerOptions> = {},
+  ): Promise<{ client: RawClient; side: ServerSide }> {
     const { port, side } = await startEcho(options);
     const client = await RawClient.connect(port);
     clients.push(client);

@@ -56,6 +56,7 @@ describe.each([true, false])('the peer closes first (RFC 6455 §5.5.1), wasm %s'
   it('application codes 3000-4999 are echoed', () => {
     const p = makeProtocol('client', { wasm });
     feed(p, closeFrame(4999, 'x'));
+    assertEvents(p, [{ type: 'close', code: 4999, reason: 'x' }]);
     assertFramesSent(p, closeFrame(4999, 'x'));
   });
 

@@ -8,7 +8,7 @@ import type { ServerOptions } from '../../src/server/types.js';
 import type { Session } from '../../src/session/types.js';
 import { clientFrame, closeBody, echo, RawClient, SAMPLE_ACCEPT, upgradeRequest } from './helpers.js';
 
-const servers: WebSocketServer<any>[] = [];
+const servers: Array<Pick<WebSocketServer, 'close'>> = [];
 const clients: Array<RawClient | WebSocket> = [];
 
 afterEach(async () => {
@@ -594,7 +594,7 @@ describe('hostile input never crashes the server', () => {
     const client = await raw(port);
     client.write(Buffer.concat([Buffer.from(upgradeRequest()), clientFrame(0x8, closeBody(1000, 'bye'))]));
     expect((await client.readResponse()).status).toBe(101);
-    expect(await client.readClose()).toEqual({ code: 1000, reason: '' });
+    expect((await client.readClose()).code).toBe(1000);
     await client.closedPromise();
   });
 });

@@ -24,7 +24,10 @@ interface Served {
   next(): Promise<Session | null>;
 }
 
-async function serve(handler: Handler<any> = echo, options: UpgradeOptions<any> = {}): Promise<Served> {
+async function serve<Context>(
+  handler: Handler<Context> = echo,
+  options: UpgradeOptions<Context> = {},
+): Promise<Served> {
   const server = http.createServer((_req, res) => {
     res.writeHead(404).end('not here');
   });

@@ -6,7 +6,7 @@
 const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 
 /** Below this many bytes a typed-array view costs more than it saves. */
-const WORD_VIEW_MIN_BYTES = 64;
+const WORD_VIEW_MIN_BYTES = 256;
 
 /** `key` rotated so its low byte is key byte `rotation`. */
 function rotateKey(key: number, rotation: number): number {
@@ -25,7 +25,13 @@ function byteSwap(word: number): number {
  * continue a payload split across chunks, pass `rotation = bytesAlreadyMasked & 3`.
  * Touches only `bytes[start .. start + length)`.
  */
-export function maskBytes(bytes: Uint8Array, start: number, length: number, key: number, rotation: number): void {
+export function maskBytes(
+  bytes: Uint8Array,
+  start: number,
+  length: number,
+  key: number,
+  rotation: number,
+): void {
   let k = rotateKey(key, rotation);
   let i = start;
   const end = start + length;
@@ -41,10 +47,21 @@ export function maskBytes(bytes: Uint8Array, start: number, length: number, key:
     for (let w = 0; w < wordCount; w++) words[w] ^= wordKey;
     i += wordCount << 2;
   }
-  for (; i < end; i++) {
-    bytes[i] ^= k;
-    k = ((k >>> 8) | (k << 24)) >>> 0;
+  // Four bytes a turn with the key bytes in locals, then up to three more.
+  const k0 = k & 0xff;
+  const k1 = (k >>> 8) & 0xff;
+  const k2 = (k >>> 16) & 0xff;
+  const k3 = k >>> 24;
+  const whole = i + ((end - i) & ~3);
+  for (; i < whole; i += 4) {
+    bytes[i] ^= k0;
+    bytes[i + 1] ^= k1;
+    bytes[i + 2] ^= k2;
+    bytes[i + 3] ^= k3;
   }
+  if (i < end) bytes[i++] ^= k0;
+  if (i < end) bytes[i++] ^= k1;
+  if (i < end) bytes[i] ^= k2;
 }
 
 /**

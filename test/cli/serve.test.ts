@@ -1,0 +1,239 @@
+// `wasmws serve`: the built program run as a child process (first line, echo, SIGTERM/SIGINT
+// → 1001 and exit 0, wss://), and its argument checks run in-process.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import type { CommandIO } from '../../src/cli/command.js';
+import { runProgram } from '../../src/cli/program.js';
+import { selfSignedCertificate } from '../client/helpers.js';
+
+const MAIN = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
+
+const children: ChildProcess[] = [];
+const sockets: WebSocket[] = [];
+
+afterEach(() => {
+  for (const ws of sockets.splice(0)) ws.terminate();
+  for (const child of children.splice(0))
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+interface Running {
+  child: ChildProcess;
+  firstLine: string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the built program and resolves with its first stdout line. */
+async function startProgram(args: string[]): Promise<Running> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const lines = createInterface({ input: child.stdout! });
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    lines.once('line', resolve);
+    void exited.then(({ code }) => reject(new Error(`exited with ${code} before printing: ${stderr}`)));
+  });
+  return { child, firstLine, stderr: () => stderr, exited };
+}
+
+/** Runs the built program to completion. */
+async function runToExit(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
+  return { code, stdout, stderr };
+}
+
+async function echoOnce(url: string, options: WebSocket.ClientOptions = {}): Promise<WebSocket> {
+  const ws = new WebSocket(url, options);
+  sockets.push(ws);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const replies = new Promise<Array<[string, boolean]>>((resolve) => {
+    const got: Array<[string, boolean]> = [];
+    ws.on('message', (data, isBinary) => {
+      got.push([isBinary ? [...(data as Buffer)].join(',') : String(data), isBinary]);
+      if (got.length === 2) resolve(got);
+    });
+  });
+  ws.send('hello from ws ✓');
+  ws.send(Buffer.from([1, 2, 3]), { binary: true });
+  expect(await replies).toEqual([
+    ['hello from ws ✓', false],
+    ['1,2,3', true],
+  ]);
+  return ws;
+}
+
+describe('wasmws serve (the built program)', () => {
+  beforeAll(() => {
+    if (!existsSync(MAIN))
+      throw new Error(`${MAIN} is missing: run "npm run build" first (npm install does it)`);
+  });
+
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    it(`prints its URL first, echoes, and on ${signal} closes sessions with 1001 and exits 0`, async () => {
+      const running = await startProgram(['serve', '--port', '0']);
+      const match = /^wasmws listening on ws:\/\/127\.0\.0\.1:(\d+)\/$/.exec(running.firstLine);
+      expect(match, running.firstLine).not.toBeNull();
+      expect(Number(match![1])).toBeGreaterThan(0);
+      const ws = await echoOnce(`ws://127.0.0.1:${match![1]}/`);
+      const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+      running.child.kill(signal);
+      expect(await closed).toBe(1001);
+      expect(await running.exited).toEqual({ code: 0, signal: null });
+      expect(running.stderr()).toBe('');
+    });
+  }
+
+  it('serves wss:// with --tls-cert and --tls-key', async () => {
+    const certificate = selfSignedCertificate();
+    if (certificate === null) throw new Error('openssl is needed to make a test certificate');
+    const dir = mkdtempSync(join(tmpdir(), 'wasmws-serve-'));
+    try {
+      writeFileSync(join(dir, 'cert.pem'), certificate.cert);
+      writeFileSync(join(dir, 'key.pem'), certificate.key);
+      const running = await startProgram([
+        'serve',
+        '--port',
+        '0',
+        '--tls-cert',
+        join(dir, 'cert.pem'),
+        '--tls-key',
+        join(dir, 'key.pem'),
+      ]);
+      const match = /^wasmws listening on wss:\/\/127\.0\.0\.1:(\d+)\/$/.exec(running.firstLine);
+      expect(match, running.firstLine).not.toBeNull();
+      await echoOnce(`wss://127.0.0.1:${match![1]}/`, { ca: certificate.cert });
+      running.child.kill('SIGTERM');
+      expect((await running.exited).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('accepts --no-deflate and --max-message', async () => {
+    const running = await startProgram(['serve', '--port', '0', '--no-deflate', '--max-message', '10']);
+    const port = /:(\d+)\/$/.exec(running.firstLine)![1];
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
+    sockets.push(ws);
+    await new Promise((resolve) => ws.once('open', resolve));
+    const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+    ws.send('more than ten bytes');
+    expect(await closed).toBe(1009);
+    running.child.kill('SIGTERM');
+    expect((await running.exited).code).toBe(0);
+  });
+
+  it('reports a port in use and exits 1', async () => {
+    const running = await startProgram(['serve', '--port', '0']);
+    const port = /:(\d+)\/$/.exec(running.firstLine)![1]!;
+    const second = await runToExit(['serve', '--port', port]);
+    expect(second.code).toBe(1);
+    expect(second.stderr).toMatch(/cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE/);
+    running.child.kill('SIGTERM');
+    await running.exited;
+  });
+
+  it('wasmws --help prints the usage on stdout; an unknown command prints it on stderr and exits 2', async () => {
+    const help = await runToExit(['--help']);
+    expect([help.code, help.stderr]).toEqual([0, '']);
+    expect(help.stdout).toMatch(/^Usage: wasmws <command>/);
+    expect(help.stdout).toMatch(/serve/);
+    const unknown = await runToExit(['frobnicate']);
+    expect([unknown.code, unknown.stdout]).toEqual([2, '']);
+    expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
+    expect(unknown.stderr).toMatch(/Usage: wasmws <command>/);
+  });
+
+  it('--h2 exits 2 with a clear message', async () => {
+    const result = await runToExit(['serve', '--h2']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--h2 is not implemented yet/);
+  });
+});
+
+/** Runs the dispatcher in-process, capturing what it prints. */
+async function run(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CommandIO = {
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
+    onStop: () => {},
+  };
+  const code = await runProgram(args, io);
+  return { code, out, err };
+}
+
+describe('wasmws serve arguments', () => {
+  it('--help prints the usage, which says deflate is not implemented yet', async () => {
+    for (const args of [
+      ['serve', '--help'],
+      ['serve', '-h'],
+      ['help', 'serve'],
+    ]) {
+      const { code, out, err } = await run(args);
+      expect([code, err]).toEqual([0, '']);
+      expect(out).toMatch(/^Usage: wasmws serve \[options\]/);
+      expect(out).toMatch(/--no-deflate[\s\S]*not implemented yet/);
+    }
+  });
+
+  it.each([
+    [['--h2'], /--h2 is not implemented yet/],
+    [['--workers', '4'], /--workers is not implemented yet/],
+    [['--port', 'http'], /--port must be an integer/],
+    [['--port', '65536'], /--port must be an integer/],
+    [['--port', '-1'], /--port/],
+    [['--max-message', '0'], /--max-message must be a positive integer/],
+    [['--max-message', '1e6'], /--max-message must be a positive integer/],
+    [['--tls-cert', 'cert.pem'], /--tls-cert and --tls-key go together/],
+    [['--bogus'], /Unknown option '--bogus'/],
+    [['extra'], /positional argument/],
+    [['--host', ''], /--host must not be empty/],
+  ])('serve %j exits 2', async (args, message) => {
+    const { code, out, err } = await run(['serve', ...args]);
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err).toMatch(message);
+  });
+
+  it('an unreadable certificate exits 1 naming the file', async () => {
+    const { code, err } = await run([
+      'serve',
+      '--tls-cert',
+      '/nonexistent/cert.pem',
+      '--tls-key',
+      '/nonexistent/key.pem',
+    ]);
+    expect(code).toBe(1);
+    expect(err).toMatch(/\/nonexistent\/cert\.pem/);
+  });
+
+  it('no command prints the usage on stderr and exits 2', async () => {
+    const { code, out, err } = await run([]);
+    expect([code, out]).toEqual([2, '']);
+    expect(err).toMatch(/^Usage: wasmws <command>/);
+  });
+});
