@@ -165,7 +165,7 @@ const VECTORS: usize = memory.data<u8>(
   return i8x16.bitmask(block) == 0;
 }
 
-/** From `p`, steps over 16-byte ASCII blocks; returns the first non-ASCII block or where fewer than 16 bytes remain. */
+/** Steps from `p` over 16-byte ASCII blocks; returns the first other block, or where under 16 bytes remain. */
 function skipAscii(p: usize, end: usize): usize {
   // 64 bytes a test while they last.
   while (p + 64 <= end) {
@@ -180,7 +180,7 @@ function skipAscii(p: usize, end: usize): usize {
 /**
  * True if [start, end) is valid UTF-8 that starts and ends on code-point boundaries.
  * Under 16 bytes after the whole blocks, it reads the 16 bytes ending at `end`, which may
- * begin before `start` (those lanes are masked out), so it needs `end >= 16`.
+ * begin before `start` (those lanes are dropped), so it needs `end >= 16`.
  */
 // @ts-ignore: decorator
 @inline function vectorValid(start: usize, end: usize): bool {

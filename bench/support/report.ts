@@ -121,11 +121,9 @@ export function noiseNote(rows: readonly Row[]): string {
       }
     }
   }
-  const rounds =
-    where === ''
-      ? ''
-      : `Worst spread between rounds (max ÷ min − 1): ${(spread * 100).toFixed(0)}% (${where}); `;
-  return `${rounds}largest latency RME in the kept rounds: ±${rme.toFixed(1)}%.`;
+  const kept = `latency RME in the kept rounds ≤ ±${rme.toFixed(1)}%.`;
+  if (where === '') return `Noise: ${kept}`;
+  return `Noise: worst spread between rounds (max ÷ min − 1) ${(spread * 100).toFixed(0)}% (${where}); ${kept}`;
 }
 
 /** What a run measures, from the command line. */
