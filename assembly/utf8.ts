@@ -165,7 +165,7 @@ const VECTORS: usize = memory.data<u8>(
   return i8x16.bitmask(block) == 0;
 }
 
-/** Steps from `p` over 16-byte ASCII blocks; returns the first other block, or where under 16 bytes remain. */
+/** Steps from `p` over 16-byte ASCII blocks; returns the next other block, or where under 16 bytes remain. */
 function skipAscii(p: usize, end: usize): usize {
   // 64 bytes a test while they last.
   while (p + 64 <= end) {
@@ -184,10 +184,10 @@ function skipAscii(p: usize, end: usize): usize {
  */
 // @ts-ignore: decorator
 @inline function vectorValid(start: usize, end: usize): bool {
-  const byte1HighTable = v128.load(VECTORS);
-  const byte1LowTable = v128.load(VECTORS, 16);
-  const byte2HighTable = v128.load(VECTORS, 32);
-  const lowNibble = v128.load(VECTORS, 48);
+  const high1 = v128.load(VECTORS);
+  const low1 = v128.load(VECTORS, 16);
+  const high2 = v128.load(VECTORS, 32);
+  const nibble = v128.load(VECTORS, 48);
   const minus60 = v128.load(VECTORS, 64);
   const minus70 = v128.load(VECTORS, 80);
   const bit7 = v128.load(VECTORS, 96);
@@ -204,10 +204,7 @@ function skipAscii(p: usize, end: usize): usize {
       p = skipAscii(p + 16, end);
       continue;
     }
-    error = v128.or(
-      error,
-      errorsOf(block, prev, byte1HighTable, byte1LowTable, byte2HighTable, lowNibble, minus60, minus70, bit7),
-    );
+    error = v128.or(error, errorsOf(block, prev, high1, low1, high2, nibble, minus60, minus70, bit7));
     prev = block;
     p += 16;
   }
@@ -217,10 +214,7 @@ function skipAscii(p: usize, end: usize): usize {
       // bytes checked twice are fine.
       const block = v128.load(end - 16);
       const before = v128.load(end - 32);
-      error = v128.or(
-        error,
-        errorsOf(block, before, byte1HighTable, byte1LowTable, byte2HighTable, lowNibble, minus60, minus70, bit7),
-      );
+      error = v128.or(error, errorsOf(block, before, high1, low1, high2, nibble, minus60, minus70, bit7));
       prev = block;
     } else {
       // Under 16 bytes after the blocks: shift the 16 bytes ending at `end` so the rest lands
@@ -229,10 +223,7 @@ function skipAscii(p: usize, end: usize): usize {
       const rest = <i32>(end - p);
       const lanes = i8x16(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
       const block = i8x16.swizzle(v128.load(end - 16), i8x16.add(lanes, i8x16.splat(<i8>(16 - rest))));
-      error = v128.or(
-        error,
-        errorsOf(block, prev, byte1HighTable, byte1LowTable, byte2HighTable, lowNibble, minus60, minus70, bit7),
-      );
+      error = v128.or(error, errorsOf(block, prev, high1, low1, high2, nibble, minus60, minus70, bit7));
       prev = block;
     }
   }

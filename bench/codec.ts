@@ -165,15 +165,12 @@ async function measure(
 ): Promise<Results['sections']> {
   const rounds: Metric[][] = [];
   for (let round = 0; round < settings.rounds; round++) {
-    rounds.push(
-      // Later rounds run on code the first round's warm-up already optimised.
-      await measureRound(
-        planned,
-        settings,
-        progress ? `round ${round + 1}/${settings.rounds}:` : null,
-        round === 0,
-      ),
-    );
+    // Odd rounds run the tasks in reverse, so no task always follows the same neighbour
+    // (the garbage of a 1 MiB task, say); later rounds reuse the first round's warm-up.
+    const order = round % 2 === 0 ? planned : [...planned].reverse();
+    const label = progress ? `round ${round + 1}/${settings.rounds}:` : null;
+    const metrics = await measureRound(order, settings, label, round === 0);
+    rounds.push(planned.map((p) => metrics[order.indexOf(p)]));
   }
   if (progress && process.stderr.isTTY) process.stderr.write('\n');
   const sections: Results['sections'] = { decode: [], clientEncode: [], serverEncode: [] };

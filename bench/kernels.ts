@@ -50,7 +50,8 @@ async function measure(size: number, tasks: Record<string, () => void>): Promise
   for (const task of bench.tasks) {
     const result = task.result;
     if (result.state !== 'completed') throw new Error(`${task.name}: ${result.state}`);
-    rates.set(task.name, (batchOf(size) * size) / (result.latency.mean / 1000));
+    // The median batch: other processes on a shared machine skew the mean.
+    rates.set(task.name, (batchOf(size) * size) / (result.latency.p50 / 1000));
   }
   return { size, rates };
 }
@@ -68,7 +69,7 @@ function formatRate(bytesPerSecond: number, size: number): string {
 
 function printTable(title: string, rows: Row[], peer: string): void {
   const names = [...rows[0].rates.keys()];
-  console.log(`\n${title}: GB/s, time per operation, ratio to ${peer}`);
+  console.log(`\n${title}: GB/s and time per operation (median batch), ratio to ${peer}`);
   const header = ['size', ...names];
   const lines = rows.map((row) => {
     const base = row.rates.get(peer)!;

@@ -73,7 +73,7 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
     return null;
   }
 
-  const net = socket as Partial<Socket> & { encrypted?: boolean };
+  const peer = socket as Partial<Socket> & { encrypted?: boolean };
   const info: UpgradeRequestInfo = {
     method: request.method,
     path: request.path,
@@ -82,8 +82,8 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
     host: validated.host,
     origin: validated.origin,
     protocols: validated.protocols,
-    remoteAddress: net.remoteAddress,
-    secure: net.encrypted === true,
+    remoteAddress: peer.remoteAddress,
+    secure: peer.encrypted === true,
   };
 
   let context: Context | undefined;

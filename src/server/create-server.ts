@@ -7,6 +7,7 @@
 import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
+import { encodeClosePayload } from '../codec/close-codes.js';
 import { DEFAULT_CLOSE_TIMEOUT } from '../session/session.js';
 import type { Session } from '../session/types.js';
 import { completeUpgrade } from './complete-upgrade.js';
@@ -34,6 +35,8 @@ export interface WebSocketServer<Context = unknown> {
    * `code` (default 1001, "going away") and `reason` (default `server shutting down`), and
    * resolves once every connection is gone. Sessions whose peer does not answer the close are
    * dropped after the session's `closeTimeout` (default 5 s). Idempotent.
+   *
+   * @throws RangeError or TypeError for a code that may not be sent or a reason over 123 bytes.
    */
   close(code?: number, reason?: string): Promise<void>;
   /** The upgraded sessions; each leaves the set when its connection closes. */
@@ -97,8 +100,9 @@ class Acceptor<Context> implements WebSocketServer<Context> {
     } else {
       this.server = net.createServer({ allowHalfOpen: true }, this.onConnection);
     }
+    // After listen() succeeded, errors of the listening socket have nobody else to go to.
     this.server.on('error', (error) => {
-      if (this.listening) this.report(error);
+      if (this.server.listening) this.report(error);
     });
   }
 
@@ -126,6 +130,9 @@ class Acceptor<Context> implements WebSocketServer<Context> {
 
   close(code = 1001, reason = 'server shutting down'): Promise<void> {
     if (this.closing !== null) return this.closing;
+    // Misuse throws at once (RFC 6455 §7.4.1: 1005, 1006 and 1015 may not be sent; a reason
+    // fits in 123 bytes), before anything is torn down.
+    encodeClosePayload(code, reason);
     this.closing = this.shutDown(code, reason);
     return this.closing;
   }

@@ -7,6 +7,11 @@ import { completeUpgrade } from './complete-upgrade.js';
 import { validateSessionOptions, validateUpgradeOptions } from './options.js';
 import type { UpgradeOptions } from './types.js';
 
+const NO_OPTIONS: UpgradeOptions<never> = Object.freeze({});
+
+/** Options objects already checked: a server passes the same one on every upgrade. */
+const checkedOptions = new WeakSet<object>();
+
 /**
  * Completes a WebSocket opening handshake (RFC 6455 §4.2) for a `node:http`/`node:https`
  * server's `'upgrade'` event and starts a session on the socket:
@@ -49,11 +54,16 @@ export async function handleUpgrade<Context = unknown>(
   socket: Duplex,
   head: Buffer,
   handler: Handler<Context>,
-  options: UpgradeOptions<Context> = {},
+  options: UpgradeOptions<Context> = NO_OPTIONS,
 ): Promise<Session<Context> | null> {
   try {
-    validateUpgradeOptions(options as UpgradeOptions<unknown>);
-    validateSessionOptions(handler as Handler<unknown>, options);
+    if (!checkedOptions.has(options)) {
+      validateUpgradeOptions(options as UpgradeOptions<unknown>);
+      validateSessionOptions(handler as Handler<unknown>, options);
+      checkedOptions.add(options);
+    } else if (typeof handler?.message !== 'function') {
+      throw new TypeError('handler.message must be a function');
+    }
   } catch (error) {
     // Misuse is loud; the client's connection is dropped rather than left hanging.
     socket.destroy();

@@ -145,7 +145,10 @@ export class SocketTransport implements Transport {
   };
 
   private readonly onFlushed = (): void => {
-    if (!this.awaitingFlush || this.socket.writableLength > 0 || this.socket.destroyed) return;
+    const socket = this.socket;
+    // With writableNeedDrain set node emits 'drain' itself, right after this callback.
+    if (!this.awaitingFlush || socket.writableLength > 0 || socket.writableNeedDrain || socket.destroyed)
+      return;
     this.awaitingFlush = false;
     this.events.drain();
   };

@@ -97,6 +97,23 @@ describe('maskInPlace (wasm) and maskBytes (fallback)', () => {
     }
   });
 
+  it('unmask 1 MiB as window-sized pieces of odd lengths, the rotation carried (memory is 512 KiB)', () => {
+    const length = 1 << 20;
+    const key = next();
+    const payload = randomBytes(next, length);
+    const expected = payload.slice();
+    referenceMask(expected, 0, length, key, 0);
+    const actual = new Uint8Array(length);
+    for (let done = 0; done < length; ) {
+      const piece = Math.min(length - done, WINDOW_BYTES - 1 - (next() % 7));
+      memory.set(payload.subarray(done, done + piece), WINDOW);
+      kernels.maskInPlace(WINDOW, piece, key, done & 3);
+      actual.set(memory.subarray(WINDOW, WINDOW + piece), done);
+      done += piece;
+    }
+    expect(firstDifference(actual, expected)).toBe(-1);
+  });
+
   it('fallback matches the reference on 1 MiB at every alignment', () => {
     const length = 1 << 20;
     const source = randomBytes(next, length + 8);

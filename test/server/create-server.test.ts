@@ -437,6 +437,52 @@ describe('subprotocols (RFC 6455 §4.2.2 item 5.4)', () => {
   });
 });
 
+describe('backpressure through the socket', () => {
+  it('a session with a highWaterMark below the socket buffer streams to a slow reader by drain', async () => {
+    // Each stall leaves a few KiB in the socket (below its 16 KiB mark, so node emits no
+    // 'drain' of its own); only the transport's flush report wakes the session.
+    const total = 32 * 1024 * 1024;
+    const chunk = new Uint8Array(1000).fill(0x5a);
+    let sent = 0;
+    let drains = 0;
+    let stalled!: () => void;
+    const socketHoldsBytes = new Promise<void>((resolve) => (stalled = resolve));
+    const pump = (session: Session) => {
+      while (sent < total) {
+        sent += chunk.length;
+        if (!session.send(chunk)) {
+          queueMicrotask(() => {
+            if (session.bufferedAmount > 0) stalled();
+          });
+          return;
+        }
+      }
+    };
+    const { port } = await start({
+      highWaterMark: 4096,
+      handler: {
+        open: pump,
+        message() {},
+        drain(session) {
+          drains++;
+          pump(session);
+        },
+      },
+    });
+    const client = await raw(port);
+    client.socket.pause();
+    client.write(upgradeRequest());
+    await socketHoldsBytes;
+    client.socket.resume();
+    const response = await client.readResponse();
+    expect(response.status).toBe(101);
+    let received = 0;
+    while (received < Math.ceil(total / chunk.length) * chunk.length)
+      received += (await client.readFrame()).payload.length;
+    expect(drains).toBeGreaterThan(0);
+  });
+});
+
 describe('close() and sessions', () => {
   it('tracks sessions, closes each with 1001 and stops listening', async () => {
     const { server, url, port } = await start();
@@ -470,6 +516,14 @@ describe('close() and sessions', () => {
     expect(await closed).toBe(1012);
     await half.closedPromise();
     expect(half.received.length).toBe(0);
+  });
+
+  it('close() throws at once for a code that may not be sent, and keeps serving', async () => {
+    const { server, url } = await start();
+    expect(() => server.close(1005)).toThrow(RangeError);
+    expect(() => server.close(1000, 'x'.repeat(124))).toThrow(RangeError);
+    const ws = wsClient(url);
+    await opened(ws);
   });
 
   it('close() is idempotent and listen() after it is refused', async () => {

@@ -228,6 +228,8 @@ describe('SocketTransport', () => {
     client.resume();
     await recorder.until(() => recorder.log.includes('drain'));
     expect(transport.bufferedAmount).toBe(0);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(recorder.log.filter((event) => event === 'drain')).toHaveLength(1);
   });
 
   it('reports drain when a buffer below the socket high-water mark empties', async () => {
