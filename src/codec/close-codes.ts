@@ -29,9 +29,7 @@ export const MAX_CLOSE_REASON_BYTES = 123;
  * 1004 is reserved, 1005/1006/1015 are local-only, 1016-2999 are unassigned.
  */
 export function closeCodeValidOnWire(code: number): boolean {
-  return (
-    (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999)
-  );
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
 
 /** Whether an application may pass `code` to `close()`: any integer code valid on the wire. */

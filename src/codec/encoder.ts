@@ -26,6 +26,11 @@ export function createMaskKeyPool(
 
 let defaultKeySource: MaskKeySource | undefined;
 
+function defaultKeys(): MaskKeySource {
+  if (defaultKeySource === undefined) defaultKeySource = createMaskKeyPool();
+  return defaultKeySource;
+}
+
 /** Options of {@link encodeFrame}. */
 export interface EncodeOptions {
   /** FIN bit. Default true. */
@@ -129,7 +134,7 @@ export function encodeFrame(opcode: number, payload: Uint8Array, options: Encode
     writeHeader(header, opcode, length, fin, rsv1, undefined);
     return length === 0 ? [header] : [header, payload];
   }
-  const keys = options.maskKeys ?? (defaultKeySource ??= createMaskKeyPool());
+  const keys = options.maskKeys ?? defaultKeys();
   const key = keys() >>> 0;
   const frame = new Uint8Array(headerLength(length, true) + length);
   const at = writeHeader(frame, opcode, length, fin, rsv1, key);

@@ -187,7 +187,10 @@ export class FrameParser {
     let offset = 0;
     while (offset < chunk.length) {
       const take = Math.min(WINDOW_BYTES - deferredLength, chunk.length - offset);
-      arena.set(offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take), WINDOW + deferredLength);
+      arena.set(
+        offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take),
+        WINDOW + deferredLength,
+      );
       view.setFloat64(STATE + S_STREAM_BASE, this.bytesPushed - deferredLength, true);
       this.bytesPushed += take;
       offset += take;

@@ -343,7 +343,8 @@ export class Protocol {
     if (body === null) return;
     this.pendingEcho = null;
     const close = this.receivedClose!;
-    if (!this.outputEnded()) this.queueClose(close.code === 1005 ? undefined : close.code, close.reason, body);
+    if (!this.outputEnded())
+      this.queueClose(close.code === 1005 ? undefined : close.code, close.reason, body);
     this.currentState = 'closed';
     // RFC 6455 §7.1.1: the server closes the TCP connection first.
     if (this.role === 'server') this.sendEof();
