@@ -18,6 +18,7 @@ import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { wasmAvailable } from '../src/codec/kernel-pool.js';
 import {
+  goalChecks,
   type Metric,
   type Results,
   render,
@@ -264,7 +265,10 @@ async function main(): Promise<void> {
     results.peerWithoutAddons = withoutAddons.peer;
     merge(results.sections, withoutAddons.sections, 'wsNoAddons');
   }
-  process.stdout.write(argv.json ? `${JSON.stringify(results, null, 2)}\n` : `${render(results)}\n`);
+  const output = argv.json
+    ? JSON.stringify({ ...results, goals: goalChecks(results) }, null, 2)
+    : render(results);
+  process.stdout.write(`${output}\n`);
 }
 
 await main();

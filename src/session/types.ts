@@ -118,6 +118,8 @@ export interface Session<Context = unknown> {
   readonly role: 'server' | 'client';
   /** What the server's `verify` hook returned, or the client's context option. */
   readonly context: Context;
+  /** What the opening handshake said: path, headers, remote address. */
+  readonly handshake: HandshakeInfo;
   /** Negotiated subprotocol or `''`. */
   readonly protocol: string;
   /** Negotiated extensions header value or `''`. */
