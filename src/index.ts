@@ -11,6 +11,7 @@ export {
   messageHandler,
   messages,
 } from './api/index.js';
+export * from './browser.js';
 export {
   type ClientTlsOptions,
   ConnectError,
@@ -19,17 +20,6 @@ export {
   type ConnectOptions,
   connect,
 } from './client/index.js';
-export * from './codec/index.js';
-export { parseExtensions, serializeExtensions } from './extensions/extensions-header.js';
-export * from './handshake/http1.js';
-export { Protocol } from './protocol/protocol.js';
-export {
-  END_OF_STREAM,
-  type OutputItem,
-  type ProtocolEvent,
-  type ProtocolOptions,
-  type ProtocolState,
-} from './protocol/types.js';
 export * from './server/index.js';
 export {
   accept,

@@ -238,15 +238,7 @@ export function serverFrame(
   return buildFrame({ opcode, payload: bytes, fin });
 }
 
-/** A close frame body: big-endian code, then the UTF-8 reason. */
-export function closeBody(code: number, reason = ''): Uint8Array {
-  const reasonBytes = new TextEncoder().encode(reason);
-  const body = new Uint8Array(2 + reasonBytes.length);
-  body[0] = code >> 8;
-  body[1] = code & 0xff;
-  body.set(reasonBytes, 2);
-  return body;
-}
+export { closeBody } from '../support/frames.js';
 
 /** The close code in a parsed close frame's hex payload. */
 export function closeCodeOf(frame: ParsedFrame): number {

@@ -5,18 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { SCRATCH, SCRATCH_BYTES, WINDOW, WINDOW_BYTES } from '../../assembly/layout.js';
 import { maskBytes, maskCopy } from '../../src/codec/fallback/mask.js';
 import { createWasmKernels, type Kernels } from '../../src/codec/kernels.js';
-
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+import { xorshift } from '../support/frames.js';
 
 function randomBytes(next: () => number, length: number): Uint8Array {
   const bytes = new Uint8Array(length);

@@ -6,18 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { SCRATCH, UTF8_ACCEPT, UTF8_REJECT, WINDOW } from '../../assembly/layout.js';
 import { validateUtf8Bytes } from '../../src/codec/fallback/utf8.js';
 import { createWasmKernels, type Kernels } from '../../src/codec/kernels.js';
-
-function xorshift(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
+import { xorshift } from '../support/frames.js';
 
 function hex(text: string): Uint8Array {
   const digits = text.replace(/\s+/g, '');

@@ -19,21 +19,9 @@ export function bytes(hex: string): Uint8Array {
   return out;
 }
 
-/** Lower-case hex without spaces. */
-export function toHex(data: Uint8Array): string {
-  return Array.from(data, (b) => b.toString(16).padStart(2, '0')).join('');
-}
+import { concat, toHex } from '../support/frames.js';
 
-/** Concatenates byte arrays. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
+export { concat, toHex };
 
 interface Header {
   masked: boolean;

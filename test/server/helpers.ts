@@ -202,15 +202,7 @@ export function clientFrame(opcode: number, payload: Uint8Array | string, fin = 
   return buildFrame({ opcode, payload: bytes, fin, maskKey: 0x12345678 });
 }
 
-/** A close frame body: the code, big-endian, then the reason. */
-export function closeBody(code: number, reason = ''): Uint8Array {
-  const reasonBytes = new TextEncoder().encode(reason);
-  const body = new Uint8Array(2 + reasonBytes.length);
-  body[0] = code >> 8;
-  body[1] = code & 0xff;
-  body.set(reasonBytes, 2);
-  return body;
-}
+export { closeBody } from '../support/frames.js';
 
 /** An echo handler: each message goes back as it came. */
 export const echo = {

@@ -8,7 +8,7 @@ import {
   type MemoryPairOptions,
   type MemoryTransport,
 } from '../../src/transports/memory-pair.js';
-import { buildFrame, type FrameSpec, type ParsedFrame, parseChunks } from '../support/frames.js';
+import { buildFrame, closeBody, type FrameSpec, type ParsedFrame, parseChunks } from '../support/frames.js';
 
 /** Lets every queued microtask run (setImmediate comes after them all). */
 export const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -164,12 +164,7 @@ export class RawPeer {
 
   /** A close frame body: big-endian code, then the reason. */
   closeBody(code: number, reason = ''): Uint8Array {
-    const reasonBytes = text(reason);
-    const body = new Uint8Array(2 + reasonBytes.length);
-    body[0] = code >> 8;
-    body[1] = code & 0xff;
-    body.set(reasonBytes, 2);
-    return body;
+    return closeBody(code, reason);
   }
 
   /** Everything received so far, parsed as frames from the other role. */

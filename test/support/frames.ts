@@ -30,8 +30,8 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A deterministic PRNG (xorshift32) so property tests replay. */
-export function prng(seed: number): () => number {
+/** A deterministic xorshift32 generator of 32-bit integers, so property tests replay. */
+export function xorshift(seed: number): () => number {
   let state = seed >>> 0 || 1;
   return () => {
     state ^= state << 13;
@@ -39,8 +39,14 @@ export function prng(seed: number): () => number {
     state ^= state >>> 17;
     state ^= state << 5;
     state >>>= 0;
-    return state / 4294967296;
+    return state;
   };
+}
+
+/** The same generator scaled to [0, 1). */
+export function prng(seed: number): () => number {
+  const next = xorshift(seed);
+  return () => next() / 4294967296;
 }
 
 export interface FrameSpec {
@@ -151,3 +157,13 @@ export function bytesOf(bytes: Uint8Array): Uint8Array[] {
 }
 
 export const text = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** A close frame body: big-endian code, then the UTF-8 reason. */
+export function closeBody(code: number, reason = ''): Uint8Array {
+  const reasonBytes = new TextEncoder().encode(reason);
+  const body = new Uint8Array(2 + reasonBytes.length);
+  body[0] = code >> 8;
+  body[1] = code & 0xff;
+  body.set(reasonBytes, 2);
+  return body;
+}

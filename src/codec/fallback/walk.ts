@@ -207,7 +207,7 @@ export function walkBytes(bytes: Uint8Array, start: number, end: number): number
     }
 
     const available = end - pos;
-    const take = remaining < available ? remaining : available;
+    const take = Math.min(remaining, available);
     if (take === 0 && remaining > 0) break;
     const done = frameLength - remaining;
     const opcode = byte0 & 0x0f;
