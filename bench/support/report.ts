@@ -184,7 +184,7 @@ const SECTION_VIEWS: SectionView[] = [
     key: 'clientEncode',
     title: 'Client encode: masked binary frame',
     what:
-      'Ours: `encodeFrame(2, payload, { mask: true })` (and `wasm: false`); ' +
+      'Ours: `encodeFrame(2, payload, { mask: true, allocate: Buffer.allocUnsafe })` as our Node client calls it (and `wasm: false`); ' +
       'ws: `Sender.frame(payload, { fin: true, mask: true, opcode: 2, readOnly: true, rsv1: false })`.',
     columns: [
       { key: 'ours', title: 'ours' },

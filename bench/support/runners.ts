@@ -119,9 +119,12 @@ function encodeRunner(size: number, encode: (payload: Buffer) => Uint8Array[], p
   return runner;
 }
 
-/** Our `encodeFrame(2, payload, { mask })`, about 64 KiB of payload per task. */
+/**
+ * Our `encodeFrame(2, payload, { mask })`, about 64 KiB of payload per task, with the
+ * allocator our Node client passes (`Buffer.allocUnsafe`, used above 4 KiB).
+ */
 export function oursEncode(payload: Buffer, mask: boolean, wasm: boolean): Runner {
-  const options: EncodeOptions = { mask, wasm };
+  const options: EncodeOptions = { mask, wasm, allocate: Buffer.allocUnsafe };
   return encodeRunner(payload.length, (data) => encodeFrame(2, data, options), payload);
 }
 

@@ -157,6 +157,8 @@ export async function connect<Context = unknown>(
     session = createClientSession(new SocketTransport(socket), handshake, handler, {
       ...sessionOptions(options),
       maskKeys: options.maskKeys,
+      // Skips the zero fill of large masked frames; the encoder writes every byte.
+      allocate: Buffer.allocUnsafe,
       context: options.context,
     });
   } catch (error) {

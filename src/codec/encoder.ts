@@ -43,10 +43,35 @@ export interface EncodeOptions {
   maskKeys?: MaskKeySource;
   /** Use the WebAssembly kernel for large payloads. Default true. */
   wasm?: boolean;
+  /**
+   * Allocates masked frames over 4 KiB (smaller ones come from a shared slab). Default
+   * `new Uint8Array`; Node callers pass `Buffer.allocUnsafe`, which skips the zero fill.
+   */
+  allocate?: (size: number) => Uint8Array;
 }
 
 /** Payloads at least this long are masked by the WebAssembly kernel (measured in bench/). */
-export const WASM_MASK_THRESHOLD = 512;
+export const WASM_MASK_THRESHOLD = 64;
+
+// Frames of 65 B to 4 KiB are views of a shared 64 KiB slab that is never reused, as Node's
+// Buffer pool does: a fresh zero-filled array above 64 B costs several times the masking.
+const SLAB_BYTES = 64 * 1024;
+const SLAB_MAX_FRAME = 4096;
+const SMALL_FRAME = 64;
+let slab = new Uint8Array(0);
+let slabOffset = 0;
+
+function allocateFrame(size: number, allocate: ((size: number) => Uint8Array) | undefined): Uint8Array {
+  if (size <= SMALL_FRAME) return new Uint8Array(size);
+  if (size > SLAB_MAX_FRAME) return allocate === undefined ? new Uint8Array(size) : allocate(size);
+  if (slabOffset + size > slab.length) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabOffset = 0;
+  }
+  const frame = slab.subarray(slabOffset, slabOffset + size);
+  slabOffset += (size + 7) & ~7;
+  return frame;
+}
 
 /** Header bytes for a payload of `length`, with room for a mask key when `masked`. */
 export function headerLength(length: number, masked: boolean): number {
@@ -102,7 +127,7 @@ function maskWithKernel(payload: Uint8Array, target: Uint8Array, at: number, key
   try {
     const { kernels } = lease;
     for (let done = 0; done < payload.length; done += SCRATCH_BYTES) {
-      const piece = payload.subarray(done, done + SCRATCH_BYTES);
+      const piece = payload.length <= SCRATCH_BYTES ? payload : payload.subarray(done, done + SCRATCH_BYTES);
       kernels.bytes.set(piece, SCRATCH);
       // Pieces are multiples of 4 bytes long, so every piece starts at key byte 0.
       kernels.maskInPlace(SCRATCH, piece.length, key, 0);
@@ -116,6 +141,7 @@ function maskWithKernel(payload: Uint8Array, target: Uint8Array, at: number, key
 /**
  * Encodes one frame as buffers to write in order: `[header, payload]` unmasked (the
  * payload is not copied), or one buffer with the masked payload when `mask` is set.
+ * A masked frame of 65 B to 4 KiB is a view of a shared slab (its `.buffer` is shared).
  * Throws `RangeError` for a control frame over 125 bytes or an invalid opcode.
  */
 export function encodeFrame(opcode: number, payload: Uint8Array, options: EncodeOptions = {}): Uint8Array[] {
@@ -136,7 +162,7 @@ export function encodeFrame(opcode: number, payload: Uint8Array, options: Encode
   }
   const keys = options.maskKeys ?? defaultKeys();
   const key = keys() >>> 0;
-  const frame = new Uint8Array(headerLength(length, true) + length);
+  const frame = allocateFrame(headerLength(length, true) + length, options.allocate);
   const at = writeHeader(frame, opcode, length, fin, rsv1, key);
   if (length >= WASM_MASK_THRESHOLD && options.wasm !== false) maskWithKernel(payload, frame, at, key);
   else maskCopy(payload, frame, at, key, 0);

@@ -78,6 +78,7 @@ export class Protocol {
   private readonly parser: FrameParser;
   private readonly mask: boolean;
   private readonly maskKeys: MaskKeySource | undefined;
+  private readonly allocate: ((size: number) => Uint8Array) | undefined;
   private readonly wasm: boolean;
   private events: ProtocolEvent[] = [];
   /** Index of the next event {@link nextEvent} hands out. */
@@ -122,6 +123,7 @@ export class Protocol {
     // RFC 6455 §5.3: a client masks every frame it sends; a server masks none.
     this.mask = options.role === 'client';
     this.maskKeys = options.maskKeys;
+    this.allocate = options.allocate;
     this.wasm = options.wasm !== false;
   }
 
@@ -368,7 +370,13 @@ export class Protocol {
 
   private sendFrame(opcode: number, payload: Uint8Array, fin: boolean): void {
     this.output.push(
-      encodeFrame(opcode, payload, { fin, mask: this.mask, maskKeys: this.maskKeys, wasm: this.wasm }),
+      encodeFrame(opcode, payload, {
+        fin,
+        mask: this.mask,
+        maskKeys: this.maskKeys,
+        wasm: this.wasm,
+        allocate: this.allocate,
+      }),
     );
   }
 

@@ -37,4 +37,6 @@ export interface ProtocolOptions {
   wasm?: boolean;
   /** Client mask keys (tests inject fixed keys). Default: a crypto.getRandomValues pool. */
   maskKeys?: () => number;
+  /** Allocates client frames over 4 KiB (Node: `Buffer.allocUnsafe`). Default `new Uint8Array`. */
+  allocate?: (size: number) => Uint8Array;
 }

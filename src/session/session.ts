@@ -600,13 +600,18 @@ export function accept<Context = unknown>(
 /**
  * Starts a client-side session over a transport whose opening handshake succeeded (used by
  * `connect`). Same options as {@link accept}, plus `maskKeys` (default: a
- * `crypto.getRandomValues` pool) so tests can fix the masks.
+ * `crypto.getRandomValues` pool) so tests can fix the masks, and `allocate` for frames
+ * over 4 KiB (Node passes `Buffer.allocUnsafe`).
  */
 export function createClientSession<Context = unknown>(
   transport: Transport,
   handshake: HandshakeInfo,
   handler: Handler<Context>,
-  options: SessionOptions & { context?: Context; maskKeys?: () => number } = {},
+  options: SessionOptions & {
+    context?: Context;
+    maskKeys?: () => number;
+    allocate?: (size: number) => Uint8Array;
+  } = {},
 ): WebSocketSession<Context> {
   const engine = new Protocol({
     role: 'client',
@@ -614,6 +619,7 @@ export function createClientSession<Context = unknown>(
     maxMessage: options.maxMessage,
     wasm: options.wasm,
     maskKeys: options.maskKeys,
+    allocate: options.allocate,
   });
   return new WebSocketSession({
     role: 'client',

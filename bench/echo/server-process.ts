@@ -1,0 +1,44 @@
+// A benchmark server in a process of its own: `node server-process.js ours|ws`. Tells the
+// parent its URL (and, for ws, which add-ons ws loaded), then answers CPU-time and memory
+// requests until the parent closes the channel. Run with --expose-gc for `memory` with `gc`.
+import { answerRequests, notifyParent } from './ipc.js';
+import type { Side } from './load.js';
+import { startEchoServer } from './servers.js';
+
+/** The most this process may live, whatever the parent does: it must stop by itself. */
+const LIFETIME_MS = 15 * 60 * 1000;
+
+const kind = process.argv[2] as Side;
+if (kind !== 'ours' && kind !== 'ws') throw new TypeError('usage: server-process.js ours|ws');
+
+const server = await startEchoServer(kind);
+setTimeout(() => process.exit(2), LIFETIME_MS).unref();
+
+const collect = (globalThis as { gc?: () => void }).gc;
+
+async function collectGarbage(): Promise<void> {
+  if (collect === undefined) throw new Error('memory with gc needs node --expose-gc');
+  // Twice, a turn apart: the first pass can leave finalizers and weak callbacks for the next.
+  for (let i = 0; i < 3; i++) {
+    collect();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+answerRequests(async (request) => {
+  switch (request.type) {
+    case 'usage':
+      return { cpu: process.cpuUsage(), connections: server.connections() };
+    case 'memory':
+      if (request.gc === true) await collectGarbage();
+      return { memory: process.memoryUsage(), connections: server.connections() };
+    case 'stop':
+      await server.close();
+      return {};
+    default:
+      throw new Error(`unknown request ${request.type}`);
+  }
+});
+
+const peer = kind === 'ws' ? (await import('../support/ws-peer.js')).peerInfo() : undefined;
+notifyParent({ type: 'ready', url: server.url, peer });
