@@ -16,7 +16,10 @@ export interface Envelope {
 /** A benchmark child process seen from the parent. */
 export class Child {
   private nextId = 1;
-  private readonly waiting = new Map<number, { resolve(answer: Envelope): void; reject(error: Error): void }>();
+  private readonly waiting = new Map<
+    number,
+    { resolve(answer: Envelope): void; reject(error: Error): void }
+  >();
   private readonly exited: Promise<void>;
   private exitNote = '';
 
@@ -60,7 +63,9 @@ export class Child {
     let readyResolve: (ready: Envelope) => void = () => {};
     const ready = new Promise<Envelope>((resolve) => (readyResolve = resolve));
     const onEvent = options.onEvent ?? (() => {});
-    const child = new Child(forked, (event) => (event.type === 'ready' ? readyResolve(event) : onEvent(event)));
+    const child = new Child(forked, (event) =>
+      event.type === 'ready' ? readyResolve(event) : onEvent(event),
+    );
     try {
       const first = await raceTimeout(
         Promise.race([ready, child.exited.then(() => Promise.reject(new Error(`child ${child.exitNote}`)))]),
@@ -87,7 +92,9 @@ export class Child {
     const id = this.nextId++;
     const answer = new Promise<Envelope>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
     this.process.send({ ...message, id });
-    return raceTimeout(answer, timeoutMs, `child request ${message.type}`).finally(() => this.waiting.delete(id));
+    return raceTimeout(answer, timeoutMs, `child request ${message.type}`).finally(() =>
+      this.waiting.delete(id),
+    );
   }
 
   /** Closes the channel (the child exits on that) and kills the child if it has not exited within `graceMs`. */

@@ -15,13 +15,20 @@ answerRequests(async (request) => {
   switch (request.type) {
     case 'load': {
       const options = request.options as LoadOptions;
-      const result = await runLoad({ ...options, onWindow: (edge) => notifyParent({ type: 'window', edge }) });
+      const result = await runLoad({
+        ...options,
+        onWindow: (edge) => notifyParent({ type: 'window', edge }),
+      });
       const peer = options.client === 'ws' ? (await import('../support/ws-peer.js')).peerInfo() : undefined;
       return { result, peer };
     }
     case 'idle-open': {
       if (idle !== null) dropIdleConnections(idle);
-      idle = await openIdleConnections(request.url as string, request.count as number, request.batch as number);
+      idle = await openIdleConnections(
+        request.url as string,
+        request.count as number,
+        request.batch as number,
+      );
       return { opened: idle.sockets.length, failed: idle.failed, firstError: idle.firstError };
     }
     case 'idle-drop':

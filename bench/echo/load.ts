@@ -231,25 +231,35 @@ class Pipeline {
 
   private onEcho(data: string | Uint8Array, isBinary: boolean): void {
     if (this.dead) return;
+    const problem = this.checkEcho(data, isBinary);
+    if (problem !== undefined) {
+      this.die(problem);
+      return;
+    }
     const run = this.run;
-    if (typeof data === 'string' || !isBinary) return this.die('echo is not a binary message');
-    if (this.outstanding === 0) return this.die('echo of a message that was not sent');
-    if (data.length !== this.template.length) {
-      return this.die(`echo of ${data.length} bytes, expected ${this.template.length}`);
-    }
-    const seq = (data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24)) >>> 0;
-    if (seq !== this.expectedSeq >>> 0) return this.die(`echo #${seq}, expected #${this.expectedSeq}`);
-    this.expectedSeq++;
-    if (this.expectedSeq % this.fullCheckEvery === 0) {
-      const got = Buffer.from(data.buffer, data.byteOffset + 4, data.length - 4);
-      if (!got.equals(this.template.subarray(4))) return this.die(`echo #${seq}: payload differs`);
-      run.fullChecks++;
-    }
     this.outstanding--;
     run.outstanding--;
     run.echoes++;
     this.fill();
     if (this.outstanding === 0) run.checkIdle();
+  }
+
+  /** What is wrong with this echo, or undefined when it is the one expected next. */
+  private checkEcho(data: string | Uint8Array, isBinary: boolean): string | undefined {
+    if (typeof data === 'string' || !isBinary) return 'echo is not a binary message';
+    if (this.outstanding === 0) return 'echo of a message that was not sent';
+    if (data.length !== this.template.length) {
+      return `echo of ${data.length} bytes, expected ${this.template.length}`;
+    }
+    const seq = (data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24)) >>> 0;
+    if (seq !== this.expectedSeq >>> 0) return `echo #${seq}, expected #${this.expectedSeq}`;
+    this.expectedSeq++;
+    if (this.expectedSeq % this.fullCheckEvery === 0) {
+      const got = Buffer.from(data.buffer, data.byteOffset + 4, data.length - 4);
+      if (!got.equals(this.template.subarray(4))) return `echo #${seq}: payload differs`;
+      this.run.fullChecks++;
+    }
+    return undefined;
   }
 
   private die(reason: string): void {

@@ -17,7 +17,10 @@ export interface Kernels {
   readonly bytes: Uint8Array;
   /** XORs `length` bytes at `ptr` with `key` (4 bytes read little-endian) starting at key byte `rotation`. */
   maskInPlace(ptr: number, length: number, key: number, rotation: number): void;
-  /** Runs the UTF-8 DFA from `state` over `length` bytes at `ptr`; returns the new state. */
+  /**
+   * Validates `length` bytes at `ptr` as UTF-8 from DFA `state`; returns the new state.
+   * The WebAssembly kernel may read (never write) up to 15 bytes before `ptr` on short inputs.
+   */
   validateUtf8(ptr: number, length: number, state: number): number;
   /** Walks the frames in `[start, end)` with the parser state at STATE; returns the descriptor count. */
   walk(start: number, end: number): number;

@@ -1,0 +1,399 @@
+// The echo benchmark's workloads, goals, results and their markdown rendering. Throughput
+// cells form a matrix (server × client × workload); the server and client comparisons are
+// two views of it. Memory is measured per server at N idle connections.
+import type { PeerInfo } from '../support/ws-peer.js';
+import type { Side } from './load.js';
+
+/** One throughput workload and the goal ours ÷ ws is held to. */
+export interface Workload {
+  key: string;
+  label: string;
+  size: number;
+  connections: number;
+  inFlight: number;
+  /** Minimum ours ÷ ws in messages per second. */
+  goal: number;
+}
+
+/** The issue's workloads: 64 B and 16 KiB, one pipelined connection and 100 connections. */
+export const WORKLOADS: readonly Workload[] = [
+  {
+    key: '64B-1x64',
+    label: '64 B, 1 conn × 64 in flight',
+    size: 64,
+    connections: 1,
+    inFlight: 64,
+    goal: 1.5,
+  },
+  {
+    key: '16KiB-1x64',
+    label: '16 KiB, 1 conn × 64 in flight',
+    size: 16 * 1024,
+    connections: 1,
+    inFlight: 64,
+    goal: 1.0,
+  },
+  {
+    key: '64B-100x4',
+    label: '64 B, 100 conns × 4 in flight',
+    size: 64,
+    connections: 100,
+    inFlight: 4,
+    goal: 1.3,
+  },
+  {
+    key: '16KiB-100x4',
+    label: '16 KiB, 100 conns × 4 in flight',
+    size: 16 * 1024,
+    connections: 100,
+    inFlight: 4,
+    goal: 1.0,
+  },
+];
+
+/** Goal for RSS per idle connection of our server, in KiB. */
+export const RSS_GOAL_KIB = 6;
+
+/** One server × client × workload, summed over its rounds. */
+export interface Cell {
+  workload: string;
+  server: Side;
+  client: Side;
+  /** Echoes counted in the timed windows of all rounds. */
+  messages: number;
+  seconds: number;
+  messagesPerSec: number;
+  /** Messages per second of each round, in the order run. */
+  rounds: number[];
+  /** Server process CPU (user + system) during the windows per echo, µs; undefined if not sampled. */
+  serverCpuMicrosPerMessage: number | undefined;
+  /** Load-generator process CPU during the windows per echo, µs. */
+  clientCpuMicrosPerMessage: number;
+  /** All echoes checked (sequence and length), and those compared byte for byte. */
+  echoes: number;
+  fullChecks: number;
+  /** Share of the cell's wall time some task waited for a CPU (Linux PSI); undefined elsewhere. */
+  cpuPressure: number | undefined;
+  failures: string[];
+}
+
+/** Memory of one server process before and after N idle connections, after forced GCs. */
+export interface MemoryResult {
+  server: Side;
+  requested: number;
+  connections: number;
+  failed: number;
+  firstError?: string;
+  rssBefore: number;
+  rssAfter: number;
+  /** (RSS after − before) ÷ connections, KiB. */
+  rssKibPerConnection: number;
+  /** (heapUsed + external after − before) ÷ connections, KiB: the JS-visible part. */
+  jsKibPerConnection: number;
+}
+
+/** What a run measures, from the command line. */
+export interface EchoSettings {
+  quick: boolean;
+  rounds: number;
+  warmupMs: number;
+  durationMs: number;
+  fullCheckEvery: number;
+  idleConnections: number;
+  workloads: string[];
+  sections: string[];
+}
+
+/** Everything a run measured; what `--json` prints. */
+export interface EchoResults {
+  node: string;
+  platform: string;
+  cpu: string;
+  cpus: number;
+  /** ws as the ws server process and the ws client process loaded it. */
+  peer: { server?: PeerInfo; client?: PeerInfo };
+  settings: EchoSettings;
+  /** `ulimit -n` (soft) of this process, inherited by the children. */
+  fdLimit: number | undefined;
+  notes: string[];
+  cells: Cell[];
+  memory: MemoryResult[];
+}
+
+function rate(value: number): string {
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)} M/s`;
+  if (value >= 1e3) return `${(value / 1e3).toFixed(1)} k/s`;
+  return `${value.toFixed(0)}/s`;
+}
+
+function micros(value: number | undefined): string {
+  return value === undefined ? '—' : value.toFixed(1);
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+function ratioText(value: number | undefined): string {
+  return value === undefined ? '—' : `${value.toFixed(2)}×`;
+}
+
+/** The cell for `server` × `client` × `workload`, if it ran. */
+export function findCell(
+  results: EchoResults,
+  workload: string,
+  server: Side,
+  client: Side,
+): Cell | undefined {
+  return results.cells.find((c) => c.workload === workload && c.server === server && c.client === client);
+}
+
+function cellRate(cell: Cell | undefined): string {
+  if (cell === undefined) return '—';
+  return cell.failures.length > 0 ? '**FAILED**' : rate(cell.messagesPerSec);
+}
+
+function ratioOf(ours: Cell | undefined, theirs: Cell | undefined): number | undefined {
+  if (ours === undefined || theirs === undefined) return undefined;
+  if (ours.failures.length > 0 || theirs.failures.length > 0 || theirs.messagesPerSec === 0) return undefined;
+  return ours.messagesPerSec / theirs.messagesPerSec;
+}
+
+/** One comparison: what varies (server or client) and what is held fixed. */
+export interface Comparison {
+  key: string;
+  title: string;
+  /** The side that is compared: `server` or `client`. */
+  varies: 'server' | 'client';
+  /** The implementation of the other side, the same for both columns. */
+  fixed: Side;
+}
+
+/** The four comparison tables, in print order. The first is the one the goals are set for. */
+export const COMPARISONS: readonly Comparison[] = [
+  {
+    key: 'server-wsClient',
+    title: 'Server: ours vs ws, load from the ws client',
+    varies: 'server',
+    fixed: 'ws',
+  },
+  {
+    key: 'server-ourClient',
+    title: 'Server: ours vs ws, load from our client',
+    varies: 'server',
+    fixed: 'ours',
+  },
+  {
+    key: 'client-wsServer',
+    title: 'Client: ours vs ws, against the ws server',
+    varies: 'client',
+    fixed: 'ws',
+  },
+  {
+    key: 'client-ourServer',
+    title: 'Client: ours vs ws, against our server',
+    varies: 'client',
+    fixed: 'ours',
+  },
+];
+
+function pair(
+  results: EchoResults,
+  comparison: Comparison,
+  workload: string,
+): [Cell | undefined, Cell | undefined] {
+  const pick = (side: Side) =>
+    comparison.varies === 'server'
+      ? findCell(results, workload, side, comparison.fixed)
+      : findCell(results, workload, comparison.fixed, side);
+  return [pick('ours'), pick('ws')];
+}
+
+/** One goal held against one measured ratio. */
+export interface GoalCheck {
+  comparison: string;
+  workload: string;
+  ratio: number | undefined;
+  goal: number;
+  met: boolean;
+}
+
+/** Every throughput goal of every comparison that ran. */
+export function goalChecks(results: EchoResults): GoalCheck[] {
+  const checks: GoalCheck[] = [];
+  for (const comparison of COMPARISONS) {
+    for (const workload of WORKLOADS) {
+      const [ours, theirs] = pair(results, comparison, workload.key);
+      if (ours === undefined && theirs === undefined) continue;
+      const ratio = ratioOf(ours, theirs);
+      checks.push({
+        comparison: comparison.key,
+        workload: workload.key,
+        ratio,
+        goal: workload.goal,
+        met: ratio !== undefined && ratio >= workload.goal,
+      });
+    }
+  }
+  return checks;
+}
+
+function comparisonTable(results: EchoResults, comparison: Comparison): string | undefined {
+  const cpuLabel = comparison.varies === 'server' ? 'server' : 'client';
+  const head = [
+    'workload',
+    `ours ${cpuLabel}`,
+    `ws ${cpuLabel}`,
+    'ours ÷ ws',
+    'goal',
+    'met',
+    `${cpuLabel} CPU µs/msg: ours`,
+    'ws',
+    'rounds, k msg/s: ours / ws',
+  ];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  let any = false;
+  for (const workload of WORKLOADS) {
+    const [ours, theirs] = pair(results, comparison, workload.key);
+    if (ours === undefined && theirs === undefined) continue;
+    any = true;
+    const ratio = ratioOf(ours, theirs);
+    const cpu = (cell: Cell | undefined) =>
+      cell === undefined
+        ? undefined
+        : comparison.varies === 'server'
+          ? cell.serverCpuMicrosPerMessage
+          : cell.clientCpuMicrosPerMessage;
+    const rounds = (cell: Cell | undefined) =>
+      cell === undefined ? '—' : cell.rounds.map((r) => (r / 1000).toFixed(1)).join(', ');
+    lines.push(
+      `| ${[
+        workload.label,
+        cellRate(ours),
+        cellRate(theirs),
+        ratioText(ratio),
+        `≥ ${workload.goal}×`,
+        ratio === undefined ? '—' : ratio >= workload.goal ? 'yes' : '**no**',
+        micros(cpu(ours)),
+        micros(cpu(theirs)),
+        `${rounds(ours)} / ${rounds(theirs)}`,
+      ].join(' | ')} |`,
+    );
+  }
+  return any ? lines.join('\n') : undefined;
+}
+
+function memoryTable(results: EchoResults): string {
+  const head = [
+    'server',
+    'idle connections',
+    'RSS before',
+    'RSS after',
+    'RSS KiB / connection',
+    'JS heap + external KiB / connection',
+    'goal',
+    'met',
+  ];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  for (const m of results.memory) {
+    const ours = m.server === 'ours';
+    lines.push(
+      `| ${[
+        ours ? 'ours (createServer)' : 'ws (WebSocketServer)',
+        m.failed > 0 ? `${m.connections} (${m.failed} failed)` : String(m.connections),
+        mib(m.rssBefore),
+        mib(m.rssAfter),
+        m.rssKibPerConnection.toFixed(2),
+        m.jsKibPerConnection.toFixed(2),
+        ours ? `≤ ${RSS_GOAL_KIB}` : 'reference (≈ 6.2)',
+        ours ? (m.rssKibPerConnection <= RSS_GOAL_KIB ? 'yes' : '**no**') : '',
+      ].join(' | ')} |`,
+    );
+  }
+  const ours = results.memory.find((m) => m.server === 'ours');
+  const theirs = results.memory.find((m) => m.server === 'ws');
+  if (ours !== undefined && theirs !== undefined && theirs.rssKibPerConnection > 0) {
+    lines.push(
+      '',
+      `ours ÷ ws (RSS per connection): ${ratioText(ours.rssKibPerConnection / theirs.rssKibPerConnection)}`,
+    );
+  }
+  return lines.join('\n');
+}
+
+function peerLine(label: string, peer: PeerInfo | undefined): string {
+  if (peer === undefined) return `${label}: did not run`;
+  return `${label}: ${peer.name}, bufferutil ${peer.bufferutil ? 'yes (native addon loaded)' : '**NO**'}`;
+}
+
+/** The whole report in markdown. */
+export function render(results: EchoResults): string {
+  const { settings } = results;
+  const out: string[] = ['# wasmws end-to-end echo benchmark vs ws', ''];
+  out.push(
+    `Peer: ${peerLine('ws server process', results.peer.server)}; ${peerLine('ws client process', results.peer.client)}.`,
+    `Node ${results.node}, ${results.platform}, ${results.cpu} × ${results.cpus}.`,
+    'Loopback 127.0.0.1. The server and the load generator run in separate processes (a fresh load ' +
+      'process per round; both servers stay up for the throughput section). Binary messages; every echo ' +
+      `is checked for type, length and sequence number, every ${settings.fullCheckEvery}th byte for byte. ` +
+      `Each cell: ${settings.rounds} round(s) of ${settings.durationMs} ms after ${settings.warmupMs} ms of warm-up, ` +
+      'ours and ws alternating (ours first in odd rounds, ws first in even ones); rate = echoes in the timed ' +
+      'windows ÷ their length. CPU µs/msg = that process’s user + system time in the windows ÷ echoes.',
+  );
+  const pressures = results.cells.map((c) => c.cpuPressure).filter((p): p is number => p !== undefined);
+  if (pressures.length > 0) {
+    const mean = pressures.reduce((a, b) => a + b, 0) / pressures.length;
+    out.push(
+      `CPU contention (Linux PSI, some task waiting for a CPU): mean ${(mean * 100).toFixed(0)}%, ` +
+        `worst cell ${(Math.max(...pressures) * 100).toFixed(0)}% of the time.`,
+    );
+  }
+  for (const note of results.notes) out.push(`Note: ${note}`);
+  if (results.cells.length > 0) {
+    out.push('', '## Server comparison (goals are set for the first table)');
+    for (const comparison of COMPARISONS) {
+      if (comparison.key === 'client-wsServer') out.push('', '## Client comparison');
+      const table = comparisonTable(results, comparison);
+      if (table !== undefined) out.push('', `### ${comparison.title}`, '', table);
+    }
+  }
+  if (results.memory.length > 0) {
+    out.push(
+      '',
+      '## Memory: RSS per idle connection',
+      '',
+      'Each server in a fresh process (node --expose-gc); the idle clients in another (bare sockets that ' +
+        'complete the opening handshake, then send nothing), opened 250 at a time. 100 connections are ' +
+        'opened and dropped first, so code loaded on first use is in "before". Both figures are taken after ' +
+        'forced GCs.',
+      '',
+      memoryTable(results),
+    );
+  }
+  const failures = results.cells.filter((c) => c.failures.length > 0);
+  if (failures.length > 0) {
+    out.push('', '## Failed cells (echo check or connection failures)');
+    for (const c of failures) {
+      out.push(`- ${c.workload}, server ${c.server}, client ${c.client}: ${c.failures.join('; ')}`);
+    }
+  }
+  out.push('', '## Goals', '');
+  const checks = goalChecks(results);
+  for (const comparison of COMPARISONS) {
+    const mine = checks.filter((c) => c.comparison === comparison.key);
+    if (mine.length === 0) continue;
+    const missed = mine
+      .filter((c) => !c.met)
+      .map((c) => `${c.workload} (${ratioText(c.ratio)} < ${c.goal}×)`);
+    out.push(`- ${comparison.title}: ${missed.length === 0 ? 'all met' : `missed at ${missed.join(', ')}`}`);
+  }
+  const ours = results.memory.find((m) => m.server === 'ours');
+  if (ours !== undefined) {
+    out.push(
+      `- RSS per idle connection at ${ours.connections}: ${ours.rssKibPerConnection.toFixed(2)} KiB ` +
+        `${ours.rssKibPerConnection <= RSS_GOAL_KIB ? '≤' : '>'} ${RSS_GOAL_KIB} KiB: ` +
+        (ours.rssKibPerConnection <= RSS_GOAL_KIB ? 'met' : '**missed**'),
+    );
+  }
+  return out.join('\n');
+}
