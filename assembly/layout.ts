@@ -58,8 +58,10 @@ export const S_MAX_FRAME = 96;
 export const S_MAX_MESSAGE = 104;
 export const S_STREAM_BASE = 112; // stream offset of the byte at WINDOW
 export const S_ERROR_OFFSET = 120; // stream offset of the frame that failed
+// i32 again
+export const S_DEFERRED_UTF8_MIN = 128; // whole text messages this long are left to the caller's validator; 0: never
 /** Bytes of state a parser keeps between walks. */
-export const STATE_USED_BYTES = 128;
+export const STATE_USED_BYTES = 136;
 
 export const ROLE_SERVER = 0;
 export const ROLE_CLIENT = 1;
@@ -77,6 +79,7 @@ export const F_MASKED = 1;
 export const F_FIRST_PIECE = 2; // this piece starts at the frame's payload byte 0
 export const F_LAST_PIECE = 4; // this piece ends the frame
 export const F_HEADER_LENGTH_SHIFT = 3; // bits 3-6: header length in bytes (2 to 14)
+export const F_UTF8_DEFERRED = 128; // a whole text message whose UTF-8 the caller validates
 
 // ---- UTF-8 DFA states (multiples of 12, Hoehrmann) ----
 export const UTF8_ACCEPT = 0;

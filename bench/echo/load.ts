@@ -31,6 +31,8 @@ export interface LoadOptions {
   messageLimit?: number;
   /** Compare every n-th echo with what was sent, byte for byte. Default 64. */
   fullCheckEvery?: number;
+  /** How long to wait for outstanding echoes after the window before failing the run. Default 3000 ms. */
+  drainTimeoutMs?: number;
   /** Connections opened at once. Default 100. */
   connectBatch?: number;
   /** Called as the timed window opens and closes (the parent samples the server's CPU then). */
@@ -156,10 +158,19 @@ class Run {
   private failureCount = 0;
   private idleWaiter: (() => void) | null = null;
 
-  constructor(readonly limit: number) {}
+  /** @param live connections that can still send (a failed one cannot). */
+  constructor(
+    readonly limit: number,
+    private live: number,
+  ) {}
 
   mayFill(): boolean {
-    return this.sending && this.sent < this.limit;
+    return this.sending && this.live > 0 && this.sent < this.limit;
+  }
+
+  /** A connection failed: once none is left, the run can end early. */
+  lose(): void {
+    this.live--;
   }
 
   fail(note: string): void {
@@ -266,6 +277,7 @@ class Pipeline {
     if (this.dead) return;
     this.dead = true;
     this.run.fail(`${this.name}: ${reason}`);
+    this.run.lose();
     this.run.outstanding -= this.outstanding;
     this.outstanding = 0;
     this.run.checkIdle();
@@ -299,7 +311,7 @@ function cpuMicros(usage: NodeJS.CpuUsage): number {
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   checkOptions(options);
   const template = payloadTemplate(options.size);
-  const run = new Run(options.messageLimit ?? Number.POSITIVE_INFINITY);
+  const run = new Run(options.messageLimit ?? Number.POSITIVE_INFINITY, options.connections);
   const fullCheckEvery = Math.max(1, options.fullCheckEvery ?? 64);
   const open = options.client === 'ours' ? openOurLink : openWsLink;
   const batch = Math.max(1, options.connectBatch ?? 100);
@@ -341,9 +353,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     cpu = cpuMicros(process.cpuUsage(cpuBefore));
     options.onWindow?.('end');
     run.sending = false;
-    await run.wait(DRAIN_TIMEOUT_MS);
-    if (run.outstanding > 0)
-      run.fail(`${run.outstanding} echoes missing ${DRAIN_TIMEOUT_MS} ms after the window`);
+    const drainMs = options.drainTimeoutMs ?? DRAIN_TIMEOUT_MS;
+    await run.wait(drainMs);
+    if (run.outstanding > 0) run.fail(`${run.outstanding} echoes missing ${drainMs} ms after the window`);
   }
   run.sending = false;
   await Promise.all(pipelines.map((pipeline) => pipeline.close()));

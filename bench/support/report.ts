@@ -164,7 +164,7 @@ const SECTION_VIEWS: SectionView[] = [
     key: 'decode',
     title: 'Decode: masked client text frames (parse + unmask + UTF-8), server role',
     what:
-      'Ours: `FrameParser({ role: "server" })` (wasm, and `{ wasm: false }` = ts); ws: `Receiver({ isServer: true })` fed by `write()`. ' +
+      'Ours: `FrameParser({ role: "server", validateUtf8: buffer.isUtf8 })` as our Node server configures it (wasm kernels; whole text messages ≥ 1 KiB checked by simdutf), and `{ wasm: false }` without a validator = ts; ws: `Receiver({ isServer: true })` fed by `write()`. ' +
       'Each task pushes one ~64 KiB chunk (1 MiB frames: a 4-frame stream cut into ~64 KiB chunks), a fresh copy written untimed before each task for both sides; ' +
       'consumers count frames and add up payload lengths.',
     columns: [

@@ -1,6 +1,7 @@
 // What one benchmark task does, for us and for ws, with counters the smoke test checks.
 // A runner's `prepare()` runs untimed before each call of `run()` (tinybench's beforeEach);
 // `run()` is the timed work, about 64 KiB of payload.
+import { isUtf8 } from 'node:buffer';
 import { type EncodeOptions, encodeFrame } from '../../src/codec/encoder.js';
 import type { WebSocketError } from '../../src/codec/errors.js';
 import { FrameParser, type FramePiece, type FrameSink } from '../../src/codec/frame-parser.js';
@@ -62,7 +63,8 @@ class CountingSink implements FrameSink {
 export function oursDecode(set: DecodeSet, wasm: boolean): Runner {
   const feeder = new ChunkFeeder(set);
   const sink = new CountingSink();
-  const parser = new FrameParser(sink, { role: 'server', wasm });
+  // As the Node server configures it: buffer.isUtf8 for long whole text messages; ts stays pure.
+  const parser = new FrameParser(sink, { role: 'server', wasm, validateUtf8: wasm ? isUtf8 : undefined });
   return {
     prepare: () => feeder.refresh(),
     run: () => parser.push(feeder.next()),

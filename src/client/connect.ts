@@ -2,6 +2,7 @@
 // handshake (RFC 6455 §4.1), checks the answer, and returns an activated client session over
 // a SocketTransport. Every failure is a ConnectError (or a TypeError/RangeError for bad
 // arguments), always as a rejection, and leaves no socket behind.
+import { isUtf8 } from 'node:buffer';
 import type * as tls from 'node:tls';
 import {
   buildUpgradeRequest,
@@ -159,6 +160,8 @@ export async function connect<Context = unknown>(
       maskKeys: options.maskKeys,
       // Skips the zero fill of large masked frames; the encoder writes every byte.
       allocate: Buffer.allocUnsafe,
+      // simdutf (buffer.isUtf8) beats the 128-bit kernel on long non-ASCII text.
+      validateUtf8: isUtf8,
       context: options.context,
     });
   } catch (error) {

@@ -17,10 +17,12 @@ import {
   F_HEADER_LENGTH_SHIFT,
   F_LAST_PIECE,
   F_MASKED,
+  F_UTF8_DEFERRED,
   ROLE_CLIENT,
   ROLE_SERVER,
   S_ALLOWED_RSV,
   S_CONSUMED,
+  S_DEFERRED_UTF8_MIN,
   S_ERROR,
   S_ERROR_OFFSET,
   S_IN_PAYLOAD,
@@ -33,7 +35,7 @@ import {
   WINDOW,
   WINDOW_BYTES,
 } from '../../assembly/layout.js';
-import { errorFromKernel, type WebSocketError } from './errors.js';
+import { errorFromKernel, WebSocketError } from './errors.js';
 import { acquireKernels, type KernelLease } from './kernel-pool.js';
 
 /** Default `maxFrame`: 16 MiB. */
@@ -53,7 +55,16 @@ export interface FrameParserOptions {
   allowRsv1?: boolean;
   /** Use the WebAssembly kernels when available. `false` forces the pure-TS path. Default true. */
   wasm?: boolean;
+  /**
+   * A faster whole-buffer UTF-8 check for single-frame text messages of at least
+   * {@link DEFERRED_UTF8_MIN} bytes (Node passes `buffer.isUtf8`, which uses simdutf).
+   * Default: none; the kernel validates everything.
+   */
+  validateUtf8?: (bytes: Uint8Array) => boolean;
 }
+
+/** Whole text messages at least this long go to `validateUtf8` when one is given (measured in bench/). */
+export const DEFERRED_UTF8_MIN = 1024;
 
 /**
  * One piece of a frame, reused from callback to callback: copy what you keep.
@@ -121,6 +132,7 @@ export class FrameParser {
   private deferred: Uint8Array | null = null;
   private bytesPushed = 0;
   private readonly piece = new FramePiece();
+  private readonly validateUtf8: ((bytes: Uint8Array) => boolean) | undefined;
   private pushing = false;
   private queued: Uint8Array[] = [];
 
@@ -135,6 +147,11 @@ export class FrameParser {
     view.setInt32(S_ALLOWED_RSV, options.allowRsv1 === true ? 0x40 : 0, true);
     view.setFloat64(S_MAX_FRAME, checkLimit('maxFrame', options.maxFrame, DEFAULT_MAX_FRAME), true);
     view.setFloat64(S_MAX_MESSAGE, checkLimit('maxMessage', options.maxMessage, DEFAULT_MAX_MESSAGE), true);
+    if (options.validateUtf8 !== undefined && typeof options.validateUtf8 !== 'function') {
+      throw new TypeError('validateUtf8 must be a function');
+    }
+    this.validateUtf8 = options.validateUtf8;
+    view.setInt32(S_DEFERRED_UTF8_MIN, this.validateUtf8 === undefined ? 0 : DEFERRED_UTF8_MIN, true);
   }
 
   /** Total bytes pushed so far. */
@@ -199,6 +216,7 @@ export class FrameParser {
       for (;;) {
         const count = kernels.walk(position, end);
         this.deliver(arena, view, count);
+        if (this.error !== null) return;
         position = view.getInt32(STATE + S_CONSUMED, true);
         const kernelError = view.getInt32(STATE + S_ERROR, true);
         if (kernelError !== 0) {
@@ -235,6 +253,11 @@ export class FrameParser {
       piece.end = piece.start + view.getInt32(entry + D_PAYLOAD_LENGTH, true);
       piece.offset = view.getFloat64(entry + D_FRAME_OFFSET, true);
       piece.length = view.getFloat64(entry + D_FRAME_LENGTH, true);
+      // RFC 6455 §8.1: the kernel left this whole text message to the faster validator.
+      if ((flags & F_UTF8_DEFERRED) !== 0 && !this.validateUtf8!(arena.subarray(piece.start, piece.end))) {
+        this.fail(new WebSocketError('WS_ERR_INVALID_UTF8', piece.offset));
+        return;
+      }
       this.sink.frame(piece);
     }
   }

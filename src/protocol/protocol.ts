@@ -118,6 +118,7 @@ export class Protocol {
       maxFrame: options.maxFrame,
       maxMessage: options.maxMessage,
       wasm: options.wasm,
+      validateUtf8: options.validateUtf8,
     });
     this.role = options.role;
     // RFC 6455 §5.3: a client masks every frame it sends; a server masks none.

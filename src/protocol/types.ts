@@ -35,6 +35,8 @@ export interface ProtocolOptions {
   maxMessage?: number;
   /** Default true. */
   wasm?: boolean;
+  /** Whole-buffer UTF-8 check for long single-frame text messages (see FrameParserOptions). */
+  validateUtf8?: (bytes: Uint8Array) => boolean;
   /** Client mask keys (tests inject fixed keys). Default: a crypto.getRandomValues pool. */
   maskKeys?: () => number;
   /** Allocates client frames over 4 KiB (Node: `Buffer.allocUnsafe`). Default `new Uint8Array`. */

@@ -1,6 +1,7 @@
 // The server half of the opening handshake once a request head is in hand, shared by
 // `handleUpgrade` (node:http) and `createServer` (our own head reader): validate (RFC 6455
 // §4.2.1), ask `verify`, pick a subprotocol, answer 101 or an error, start the session.
+import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
@@ -127,7 +128,8 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
       remoteAddress: info.remoteAddress,
     },
     job.handler,
-    { ...sessionOptionsOf(options), context: context as Context },
+    // simdutf (buffer.isUtf8) beats the 128-bit kernel on long non-ASCII text.
+    { validateUtf8: isUtf8, ...sessionOptionsOf(options), context: context as Context },
   );
   const response = serializeResponseHead(
     101,

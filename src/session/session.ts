@@ -585,6 +585,7 @@ export function accept<Context = unknown>(
     maxFrame: options.maxFrame,
     maxMessage: options.maxMessage,
     wasm: options.wasm,
+    validateUtf8: options.validateUtf8,
   });
   return new WebSocketSession({
     role: 'server',
@@ -618,6 +619,7 @@ export function createClientSession<Context = unknown>(
     maxFrame: options.maxFrame,
     maxMessage: options.maxMessage,
     wasm: options.wasm,
+    validateUtf8: options.validateUtf8,
     maskKeys: options.maskKeys,
     allocate: options.allocate,
   });

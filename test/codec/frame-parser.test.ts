@@ -267,6 +267,60 @@ describe.each([
     });
   });
 
+  describe('deferred UTF-8 validation (validateUtf8 option)', () => {
+    const strict = new TextDecoder('utf-8', { fatal: true });
+    const counting = () => {
+      const calls: number[] = [];
+      const validateUtf8 = (bytes: Uint8Array) => {
+        calls.push(bytes.length);
+        try {
+          strict.decode(bytes);
+          return true;
+        } catch {
+          return false;
+        }
+      };
+      return { calls, options: { ...server, validateUtf8 } };
+    };
+    it('hands whole text messages of 1 KiB and more to the validator, and nothing else', () => {
+      const { calls, options } = counting();
+      const long = text('ü'.repeat(600));
+      const stream = concat([
+        buildFrame({ opcode: 1, payload: long, maskKey: 1 }),
+        buildFrame({ opcode: 1, payload: text('short'), maskKey: 2 }),
+        buildFrame({ opcode: 1, payload: long.subarray(0, 1100), fin: false, maskKey: 3 }),
+        buildFrame({ opcode: 0, payload: long.subarray(1100), maskKey: 4 }),
+        buildFrame({ opcode: 2, payload: new Uint8Array(2000).fill(0xff), maskKey: 5 }),
+      ]);
+      const result = parseChunks([stream], options);
+      expect(result.error).toBeNull();
+      expect(result.frames).toHaveLength(5);
+      expect(calls).toEqual([1200]);
+    });
+    it('fails with 1007 at the frame when the validator rejects it, delivering nothing of it', () => {
+      const { options } = counting();
+      const good = buildFrame({ opcode: 1, payload: text('ok'), maskKey: 1 });
+      const bad = concat([text('a'.repeat(1500)), hex('eda080')]);
+      const result = parseChunks(
+        [concat([good, buildFrame({ opcode: 1, payload: bad, maskKey: 2 }), good])],
+        options,
+      );
+      expect(result.frames).toHaveLength(1);
+      expect(result.error).toEqual({ code: 'WS_ERR_INVALID_UTF8', closeCode: 1007, offset: good.length });
+    });
+    it('keeps validating in the kernel when the message is split across pushes', () => {
+      const { calls, options } = counting();
+      const frame = buildFrame({
+        opcode: 1,
+        payload: concat([text('a'.repeat(1500)), hex('c0af')]),
+        maskKey: 9,
+      });
+      const result = parseChunks([frame.subarray(0, 700), frame.subarray(700)], options);
+      expect(result.error?.code).toBe('WS_ERR_INVALID_UTF8');
+      expect(calls).toEqual([]);
+    });
+  });
+
   describe('limits', () => {
     it('closes with 1009 when a frame exceeds maxFrame, from its header alone', () => {
       const r = parseChunks([hex('82ff0000000001000000 01020304')], { ...server, maxFrame: 1 << 20 });
