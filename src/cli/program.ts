@@ -12,6 +12,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'connect to a WebSocket server and relay stdin and stdout',
     load: async () => (await import('./connect.js')).connectCommand,
   },
+  bench: {
+    summary: 'run the codec benchmark against ws and print the ratios',
+    load: async () => (await import('./bench.js')).benchCommand,
+  },
 };
 
 /** The program's usage: its subcommands and how to get their help. */
