@@ -27,7 +27,14 @@ import {
   type Settings,
   sizeLabel,
 } from './support/report.js';
-import { oursDecode, oursEncode, type Runner, wsDecode, wsEncode } from './support/runners.js';
+import {
+  oursDecode,
+  oursEncode,
+  oursEncodeBatched,
+  type Runner,
+  wsDecode,
+  wsEncode,
+} from './support/runners.js';
 import { binaryPayload, buildDecodeSet, DEFAULT_SIZES } from './support/workloads.js';
 import { peerInfo } from './support/ws-peer.js';
 
@@ -87,6 +94,7 @@ function plan(settings: Settings, wsOnly: boolean): Planned[] {
   for (const size of wanted('clientEncode') ? settings.sizes : []) {
     const payload = binaryPayload(size);
     if (!wsOnly) {
+      add('clientEncode', size, 'oursBatch', oursEncodeBatched(payload));
       add('clientEncode', size, 'ours', oursEncode(payload, true, true));
       add('clientEncode', size, 'oursTs', oursEncode(payload, true, false));
     }

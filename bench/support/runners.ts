@@ -2,7 +2,12 @@
 // A runner's `prepare()` runs untimed before each call of `run()` (tinybench's beforeEach);
 // `run()` is the timed work, about 64 KiB of payload.
 import { isUtf8 } from 'node:buffer';
-import { type EncodeOptions, encodeFrame } from '../../src/codec/encoder.js';
+import {
+  type EncodeOptions,
+  encodeFrame,
+  encodeMaskedFrameInto,
+  headerLength,
+} from '../../src/codec/encoder.js';
 import type { WebSocketError } from '../../src/codec/errors.js';
 import { FrameParser, type FramePiece, type FrameSink } from '../../src/codec/frame-parser.js';
 import { type DecodeSet, encodesPerTask } from './workloads.js';
@@ -129,6 +134,40 @@ export function oursEncode(payload: Buffer, mask: boolean, wasm: boolean): Runne
   const options: EncodeOptions = { mask, wasm, allocate: Buffer.allocUnsafe };
   return encodeRunner(payload.length, (data) => encodeFrame(2, data, options), payload);
 }
+
+/**
+ * Our client's own path: `encodeMaskedFrameInto` masks each frame straight into a shared
+ * 64 KiB batch (from `Buffer.allocUnsafe`, a new one when full), as `Protocol` does for
+ * client frames up to 16 KiB; larger frames take `encodeFrame` as the protocol does.
+ */
+export function oursEncodeBatched(payload: Buffer): Runner {
+  if (payload.length > 16 * 1024) return oursEncode(payload, true, true);
+  const batchBytes = 64 * 1024;
+  let batch: Uint8Array = Buffer.allocUnsafe(batchBytes);
+  let used = 0;
+  const frameBytes = headerLength(payload.length, true) + payload.length;
+  const options: EncodeOptions = {};
+  return encodeRunner(
+    payload.length,
+    (data) => {
+      if (used + frameBytes > batchBytes) {
+        batch = Buffer.allocUnsafe(batchBytes);
+        used = 0;
+      }
+      const written = encodeMaskedFrameInto(batch, used, 2, data, options);
+      used += written;
+      return BATCHED_RESULT(written);
+    },
+    payload,
+  );
+}
+
+// encodeRunner reads `[0].length` of what it is given; a batched encode has no frame of its own.
+const lengthOnly = [{ length: 0 }] as unknown as Uint8Array[];
+const BATCHED_RESULT = (written: number): Uint8Array[] => {
+  (lengthOnly[0] as unknown as { length: number }).length = written;
+  return lengthOnly;
+};
 
 /** ws's static `Sender.frame` as its `Sender` calls it for a binary message it may not modify. */
 export function wsEncode(payload: Buffer, mask: boolean): Runner {

@@ -78,7 +78,7 @@ export function headerLength(length: number, masked: boolean): number {
   return (length < 126 ? 2 : length < 65536 ? 4 : 10) + (masked ? 4 : 0);
 }
 
-/** Writes a frame header at `target[0..]`; returns where the payload starts. */
+/** Writes a frame header at `target[offset..]` (default 0); returns where the payload starts. */
 export function writeHeader(
   target: Uint8Array,
   opcode: number,
@@ -86,31 +86,32 @@ export function writeHeader(
   fin: boolean,
   rsv1: boolean,
   maskKey: number | undefined,
+  offset = 0,
 ): number {
-  target[0] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
+  target[offset] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
   const maskBit = maskKey === undefined ? 0 : 0x80;
   let at: number;
   // RFC 6455 §5.2: lengths use the fewest bytes that hold them
   if (length < 126) {
-    target[1] = maskBit | length;
-    at = 2;
+    target[offset + 1] = maskBit | length;
+    at = offset + 2;
   } else if (length < 65536) {
-    target[1] = maskBit | 126;
-    target[2] = length >>> 8;
-    target[3] = length & 0xff;
-    at = 4;
+    target[offset + 1] = maskBit | 126;
+    target[offset + 2] = length >>> 8;
+    target[offset + 3] = length & 0xff;
+    at = offset + 4;
   } else {
-    target[1] = maskBit | 127;
+    target[offset + 1] = maskBit | 127;
     const high = Math.floor(length / 4294967296);
-    target[2] = high >>> 24;
-    target[3] = (high >>> 16) & 0xff;
-    target[4] = (high >>> 8) & 0xff;
-    target[5] = high & 0xff;
-    target[6] = length >>> 24;
-    target[7] = (length >>> 16) & 0xff;
-    target[8] = (length >>> 8) & 0xff;
-    target[9] = length & 0xff;
-    at = 10;
+    target[offset + 2] = high >>> 24;
+    target[offset + 3] = (high >>> 16) & 0xff;
+    target[offset + 4] = (high >>> 8) & 0xff;
+    target[offset + 5] = high & 0xff;
+    target[offset + 6] = length >>> 24;
+    target[offset + 7] = (length >>> 16) & 0xff;
+    target[offset + 8] = (length >>> 8) & 0xff;
+    target[offset + 9] = length & 0xff;
+    at = offset + 10;
   }
   if (maskKey !== undefined) {
     target[at] = maskKey & 0xff;
@@ -138,6 +139,40 @@ function maskWithKernel(payload: Uint8Array, target: Uint8Array, at: number, key
   }
 }
 
+function checkFrame(opcode: number, length: number, fin: boolean): void {
+  if (!Number.isInteger(opcode) || opcode < 0 || opcode > 15 || (opcode > 2 && opcode < 8) || opcode > 10) {
+    throw new RangeError(`opcode ${opcode} is not defined by RFC 6455`);
+  }
+  // RFC 6455 §5.5: control frames carry at most 125 bytes and are never fragmented
+  if (opcode >= 8 && (length > 125 || !fin)) {
+    throw new RangeError('control frames carry at most 125 bytes and must not be fragmented');
+  }
+}
+
+function writeMaskedFrame(
+  target: Uint8Array,
+  offset: number,
+  opcode: number,
+  payload: Uint8Array,
+  options: EncodeOptions,
+): number {
+  const keys = options.maskKeys ?? defaultKeys();
+  const key = keys() >>> 0;
+  const at = writeHeader(
+    target,
+    opcode,
+    payload.length,
+    options.fin !== false,
+    options.rsv1 === true,
+    key,
+    offset,
+  );
+  if (payload.length >= WASM_MASK_THRESHOLD && options.wasm !== false)
+    maskWithKernel(payload, target, at, key);
+  else maskCopy(payload, target, at, key, 0);
+  return at + payload.length - offset;
+}
+
 /**
  * Encodes one frame as buffers to write in order: `[header, payload]` unmasked (the
  * payload is not copied), or one buffer with the masked payload when `mask` is set.
@@ -145,26 +180,35 @@ function maskWithKernel(payload: Uint8Array, target: Uint8Array, at: number, key
  * Throws `RangeError` for a control frame over 125 bytes or an invalid opcode.
  */
 export function encodeFrame(opcode: number, payload: Uint8Array, options: EncodeOptions = {}): Uint8Array[] {
-  if (!Number.isInteger(opcode) || opcode < 0 || opcode > 15 || (opcode > 2 && opcode < 8) || opcode > 10) {
-    throw new RangeError(`opcode ${opcode} is not defined by RFC 6455`);
-  }
   const fin = options.fin !== false;
   const length = payload.length;
-  // RFC 6455 §5.5: control frames carry at most 125 bytes and are never fragmented
-  if (opcode >= 8 && (length > 125 || !fin)) {
-    throw new RangeError('control frames carry at most 125 bytes and must not be fragmented');
-  }
-  const rsv1 = options.rsv1 === true;
+  checkFrame(opcode, length, fin);
   if (options.mask !== true) {
     const header = new Uint8Array(headerLength(length, false));
-    writeHeader(header, opcode, length, fin, rsv1, undefined);
+    writeHeader(header, opcode, length, fin, options.rsv1 === true, undefined);
     return length === 0 ? [header] : [header, payload];
   }
-  const keys = options.maskKeys ?? defaultKeys();
-  const key = keys() >>> 0;
   const frame = allocateFrame(headerLength(length, true) + length, options.allocate);
-  const at = writeHeader(frame, opcode, length, fin, rsv1, key);
-  if (length >= WASM_MASK_THRESHOLD && options.wasm !== false) maskWithKernel(payload, frame, at, key);
-  else maskCopy(payload, frame, at, key, 0);
+  writeMaskedFrame(frame, 0, opcode, payload, options);
   return [frame];
+}
+
+/**
+ * Writes one masked frame (a client's) into `target` at `offset`, e.g. into a batch that
+ * many frames share, and returns the bytes written. `target` must have room for
+ * `headerLength(payload.length, true) + payload.length` bytes. `options.mask` is implied.
+ * Throws `RangeError` as {@link encodeFrame} does, or when the frame does not fit.
+ */
+export function encodeMaskedFrameInto(
+  target: Uint8Array,
+  offset: number,
+  opcode: number,
+  payload: Uint8Array,
+  options: EncodeOptions = {},
+): number {
+  checkFrame(opcode, payload.length, options.fin !== false);
+  if (offset + headerLength(payload.length, true) + payload.length > target.length) {
+    throw new RangeError('the frame does not fit in the target');
+  }
+  return writeMaskedFrame(target, offset, opcode, payload, options);
 }

@@ -13,7 +13,7 @@ import {
   encodeClosePayload,
   MAX_CLOSE_REASON_BYTES,
 } from '../codec/close-codes.js';
-import { encodeFrame, type MaskKeySource } from '../codec/encoder.js';
+import { encodeFrame, encodeMaskedFrameInto, headerLength, type MaskKeySource } from '../codec/encoder.js';
 import { WebSocketError } from '../codec/errors.js';
 import { FrameParser } from '../codec/frame-parser.js';
 import { MessageAssembler, type MessageSink } from '../codec/message-assembler.js';
@@ -34,6 +34,16 @@ const ABNORMAL_CLOSURE = 1006;
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
+
+// Client frames up to 16 KiB are masked straight into a 64 KiB slab shared by every
+// protocol; consecutive frames of one protocol become one buffer, so a burst of small
+// sends costs no allocation per frame and one iovec. Written ranges are never rewritten.
+const BATCH_SLAB_BYTES = 64 * 1024;
+const BATCH_FRAME_MAX = 16 * 1024;
+let batchSlab: Uint8Array = new Uint8Array(0);
+const newBytes = (size: number): Uint8Array => new Uint8Array(size);
+let batchSlabUsed = 0;
+let batchSlabWriter: object | null = null;
 
 function checkBytes(name: string, data: unknown): asserts data is Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
@@ -94,6 +104,9 @@ export class Protocol {
   private failed = false;
   private eofSent = false;
   private eofReceived = false;
+  /** The output item whose single buffer grows as frames are masked into the slab, or null. */
+  private batchItem: Uint8Array[] | null = null;
+  private batchItemStart = 0;
   /** Opcode of the fragmented message being sent, 0 when none. */
   private sendingFragmented = 0;
 
@@ -275,6 +288,7 @@ export class Protocol {
    * one vectored write with their neighbours), or END_OF_STREAM (half-close the transport).
    */
   dataToSend(): OutputItem[] {
+    this.closeBatch();
     const output = this.output;
     this.output = [];
     return output;
@@ -370,6 +384,11 @@ export class Protocol {
   }
 
   private sendFrame(opcode: number, payload: Uint8Array, fin: boolean): void {
+    if (this.mask && payload.length <= BATCH_FRAME_MAX) {
+      this.sendBatched(opcode, payload, fin);
+      return;
+    }
+    this.closeBatch();
     this.output.push(
       encodeFrame(opcode, payload, {
         fin,
@@ -381,8 +400,41 @@ export class Protocol {
     );
   }
 
+  /** Masks a client frame into the shared slab, extending this protocol's open batch when it is the slab's last writer. */
+  private sendBatched(opcode: number, payload: Uint8Array, fin: boolean): void {
+    const size = headerLength(payload.length, true) + payload.length;
+    if (batchSlabUsed + size > batchSlab.length) {
+      this.closeBatch();
+      batchSlab =
+        this.allocate === undefined ? new Uint8Array(BATCH_SLAB_BYTES) : this.allocate(BATCH_SLAB_BYTES);
+      batchSlabUsed = 0;
+      batchSlabWriter = null;
+    }
+    if (this.batchItem === null || batchSlabWriter !== this) {
+      this.closeBatch();
+      this.batchItem = [EMPTY];
+      this.batchItemStart = batchSlabUsed;
+      this.output.push(this.batchItem);
+      batchSlabWriter = this;
+    }
+    batchSlabUsed += encodeMaskedFrameInto(batchSlab, batchSlabUsed, opcode, payload, {
+      fin,
+      maskKeys: this.maskKeys,
+      wasm: this.wasm,
+    });
+    this.batchItem[0] = batchSlab.subarray(this.batchItemStart, batchSlabUsed);
+  }
+
+  /** Ends the open batch: later frames start a new output item. */
+  private closeBatch(): void {
+    if (this.batchItem === null) return;
+    this.batchItem = null;
+    if (batchSlabWriter === this) batchSlabWriter = null;
+  }
+
   private sendEof(): void {
     if (this.eofSent) return;
+    this.closeBatch();
     this.eofSent = true;
     this.output.push(END_OF_STREAM);
   }

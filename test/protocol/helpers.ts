@@ -83,11 +83,28 @@ function decodeSent(frame: Uint8Array, client: boolean): string {
   return toHex(header) + toHex(payload);
 }
 
-/** Drains `dataToSend()`: each item as the unmasked hex of its frame, or `EOF`. */
+/** The frames in one output item: a server's item holds one frame, a client's batch may hold several. */
+function framesOf(item: Uint8Array): Uint8Array[] {
+  const frames: Uint8Array[] = [];
+  for (let offset = 0; offset < item.length; ) {
+    const { masked, length, at } = readHeader(item.subarray(offset));
+    const end = offset + at + (masked ? 4 : 0) + length;
+    frames.push(item.subarray(offset, end));
+    offset = end;
+  }
+  return frames;
+}
+
+/** Drains `dataToSend()`: each frame as unmasked hex, or `EOF`. */
 export function framesSent(protocol: Protocol): string[] {
-  return protocol
-    .dataToSend()
-    .map((item) => (item === END_OF_STREAM ? EOF : decodeSent(concat(item), protocol.role === 'client')));
+  return protocol.dataToSend().flatMap((item) => {
+    if (item === END_OF_STREAM) return [EOF];
+    const client = protocol.role === 'client';
+    // A server's item is [header, payload]: one frame. A client's may batch several.
+    return client
+      ? framesOf(concat(item)).map((frame) => decodeSent(frame, true))
+      : [decodeSent(concat(item), false)];
+  });
 }
 
 /** Asserts what was sent since the last drain: unmasked hex frames and `EOF`, in order. */

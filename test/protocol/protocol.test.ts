@@ -4,16 +4,19 @@
 import { describe, expect, it } from 'vitest';
 import { Protocol } from '../../src/protocol/protocol.js';
 import { END_OF_STREAM } from '../../src/protocol/types.js';
+import { parseChunks } from '../support/frames.js';
 import {
   assertConnectionClosing,
   assertEvents,
   assertFramesSent,
   assertViolation,
   bytes,
+  concat,
   feed,
   framesSent,
   makeProtocol,
   maskFrame,
+  toHex,
 } from './helpers.js';
 
 describe('construction', () => {
@@ -51,10 +54,12 @@ describe.each([true, false])('masking (RFC 6455 §5.3), wasm %s', (wasm) => {
     const p = makeProtocol('client', { wasm, maskKeys: () => ++next });
     p.sendBinary(new Uint8Array(600)); // long enough for the wasm masking kernel
     p.sendPing();
-    const items = p.dataToSend() as Uint8Array[][];
-    expect(Array.from(items[0][0].subarray(4, 8))).toEqual([1, 0, 0, 0]);
-    expect(Array.from(items[0][0].subarray(8, 12))).toEqual([1, 0, 0, 0]); // zeros XOR key
-    expect(Array.from(items[1][0].subarray(2, 6))).toEqual([2, 0, 0, 0]);
+    // Both frames are masked into one batch: 4 + 4 + 600 bytes, then the ping's 2 + 4.
+    const sent = concat((p.dataToSend() as Uint8Array[][]).flat());
+    expect(sent.length).toBe(608 + 6);
+    expect(Array.from(sent.subarray(4, 8))).toEqual([1, 0, 0, 0]);
+    expect(Array.from(sent.subarray(8, 12))).toEqual([1, 0, 0, 0]); // zeros XOR key
+    expect(Array.from(sent.subarray(610, 614))).toEqual([2, 0, 0, 0]);
   });
 
   it('a server sends unmasked frames', () => {
@@ -290,5 +295,35 @@ describe.each([true, false])('limits, wasm %s', (wasm) => {
     const p = makeProtocol('client', { wasm });
     p.receiveData(bytes('82 7e 0005 0102030405'));
     assertViolation(p, 'WS_ERR_NON_MINIMAL_LENGTH', 1002);
+  });
+});
+
+describe('client output batching', () => {
+  it('masks a burst of small sends into one buffer, in order', () => {
+    const p = makeProtocol('client');
+    for (let i = 0; i < 100; i++) p.sendText(`message ${i}`);
+    const items = p.dataToSend() as Uint8Array[][];
+    expect(items).toHaveLength(1);
+    expect(items[0]).toHaveLength(1);
+    // Our client's frames are what a server parses.
+    const parsed = parseChunks(items[0], { role: 'server' });
+    expect(parsed.error).toBeNull();
+    expect(parsed.frames.map((f) => f.payload)).toEqual(
+      Array.from({ length: 100 }, (_, i) => toHex(new TextEncoder().encode(`message ${i}`))),
+    );
+  });
+
+  it('keeps two protocols that send in turn apart, each frame whole and in order', () => {
+    const a = makeProtocol('client');
+    const b = makeProtocol('client');
+    for (let i = 0; i < 50; i++) {
+      a.sendText(`a${i}`);
+      b.sendBinary(Uint8Array.of(i));
+    }
+    const expectedA = Array.from({ length: 50 }, (_, i) => toHex(new TextEncoder().encode(`a${i}`)));
+    expect(framesSent(a).map((hex) => hex.slice(4))).toEqual(expectedA);
+    expect(framesSent(b).map((hex) => hex.slice(4))).toEqual(
+      Array.from({ length: 50 }, (_, i) => toHex(Uint8Array.of(i))),
+    );
   });
 });

@@ -1,0 +1,148 @@
+/**
+ * HTTP header fields as both sides of the opening handshake read and write them: the map type that
+ * comes in, the list type that goes out, list and single-value readers (RFC 9110 §5.6.1), and the
+ * checks that keep a caller's header from injecting a line.
+ *
+ * Readers never throw (a peer's header is data); the checks on what our caller gives throw `TypeError`.
+ */
+
+import { isToken } from './http-token.js';
+
+/** Request or response headers keyed by lower-case name; repeated headers may be arrays. */
+export type HeaderMap = Record<string, string | string[] | undefined>;
+
+/** Headers to send, as ordered `[name, value]` pairs. */
+export type HeaderList = [string, string][];
+
+/**
+ * Parses a comma-separated list of HTTP tokens (RFC 9110 §5.6.1), as in `Sec-WebSocket-Protocol`.
+ *
+ * Repeated header lines (an array) form one list. Whitespace around elements is dropped and empty
+ * elements are skipped, as the list rule requires of recipients. Order and duplicates are kept.
+ *
+ * @param value - the header value(s); `undefined` for an absent header.
+ * @returns the tokens (empty for an absent or empty header), or `null` if an element is not a token.
+ */
+export function parseTokenList(value: string | readonly string[] | undefined): string[] | null {
+  const tokens: string[] = [];
+  for (const element of splitList(value)) {
+    if (!isToken(element)) return null;
+    tokens.push(element);
+  }
+  return tokens;
+}
+
+/**
+ * Tells whether a list header holds `token`, case-insensitively. Other elements need not be tokens
+ * (`Upgrade: HTTP/2.0, websocket` is fine): the RFC only asks for the one we look for.
+ *
+ * @param value - the header value(s); `undefined` for an absent header.
+ * @param token - the element to look for, in lower case.
+ */
+export function listIncludes(value: string | readonly string[] | undefined, token: string): boolean {
+  return splitList(value).some((element) => element.toLowerCase() === token);
+}
+
+/**
+ * Reads a header that must appear once: its trimmed value, `undefined` if absent, `null` if repeated.
+ * (Node joins most repeated headers into one value with `, `; those fail the value's own checks.)
+ *
+ * @param headers - the header map.
+ * @param name - the header's lower-case name.
+ */
+export function singleHeader(headers: HeaderMap, name: string): string | undefined | null {
+  const value = headers[name];
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return trimWhitespace(value);
+  if (value.length === 0) return undefined;
+  return value.length === 1 ? trimWhitespace(value[0]!) : null;
+}
+
+/**
+ * Reads a list header raw, as in `Sec-WebSocket-Extensions`: repeated lines joined with `, `, then
+ * trimmed of surrounding whitespace. Elements are left for the header's own parser.
+ *
+ * @param value - the header value(s); `undefined` for an absent header.
+ * @returns the joined value, `''` for an absent header.
+ */
+export function joinedHeader(value: string | readonly string[] | undefined): string {
+  return (typeof value === 'string' ? value : (value ?? []).join(', ')).trim();
+}
+
+/**
+ * Checks a header name given by our caller.
+ *
+ * @param name - the header name.
+ * @throws TypeError if `name` is not an HTTP token (this also rules out CR, LF and `:`).
+ */
+export function validateHeaderName(name: string): void {
+  if (typeof name !== 'string' || !isToken(name)) {
+    throw new TypeError(`Invalid header name ${JSON.stringify(name)}`);
+  }
+}
+
+// field-value: HTAB, SP, VCHAR and obs-text (RFC 9110 §5.5); anything else, CR and LF above all,
+// would let a value start a new header line.
+const INVALID_FIELD_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Checks a header value given by our caller.
+ *
+ * @param name - the header's name, for the message.
+ * @param value - the header value.
+ * @throws TypeError if `value` holds CR, LF, another control character or a character above U+00FF.
+ */
+export function validateHeaderValue(name: string, value: string): void {
+  if (typeof value !== 'string' || INVALID_FIELD_VALUE_CHAR.test(value)) {
+    throw new TypeError(`Invalid value for header ${name}: ${JSON.stringify(value)}`);
+  }
+}
+
+/**
+ * Serializes header lines, each ending with CRLF (the blank line that ends a head is not included).
+ *
+ * @throws TypeError if a name or value is invalid.
+ */
+export function serializeHeaders(headers: HeaderList): string {
+  let text = '';
+  for (const [name, value] of headers) {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    text += `${name}: ${value}\r\n`;
+  }
+  return text;
+}
+
+/**
+ * Validates caller-supplied headers and refuses names the handshake sets itself.
+ *
+ * @param headers - the caller's extra headers.
+ * @param reserved - lower-case names the caller may not set.
+ * @returns `headers`, unchanged.
+ * @throws TypeError if a header is invalid or its name (in any case) is reserved.
+ */
+export function checkedExtraHeaders(headers: HeaderList, reserved: readonly string[]): HeaderList {
+  for (const [name, value] of headers) {
+    validateHeaderName(name);
+    validateHeaderValue(name, value);
+    if (reserved.includes(name.toLowerCase())) {
+      throw new TypeError(`Header ${name} is set by the handshake and cannot be overridden`);
+    }
+  }
+  return headers;
+}
+
+/** Splits a comma-separated list (RFC 9110 §5.6.1) into trimmed, non-empty elements. */
+function splitList(value: string | readonly string[] | undefined): string[] {
+  if (value === undefined) return [];
+  const text = typeof value === 'string' ? value : value.join(',');
+  return text
+    .split(',')
+    .map(trimWhitespace)
+    .filter((element) => element !== '');
+}
+
+// OWS = *( SP / HTAB ) (RFC 9110 §5.6.3)
+function trimWhitespace(text: string): string {
+  return text.replace(/^[ \t]+|[ \t]+$/g, '');
+}
