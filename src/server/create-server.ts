@@ -57,7 +57,7 @@ export interface WebSocketServer<Context = unknown> {
  * dropped. The head is read strictly (RFC 9112): CRLF line ends, no obsolete folding, no
  * whitespace before a colon, no body. Refusals carry `Connection: close` and a plain-text body
  * stating the reason: 400 (malformed, not an upgrade, bad key), 405 (not GET), 426 (version
- * other than 13), 431 (head over `maxHeadBytes`, default 16 KiB, or more than `maxHeaders`
+ * other than 13), 505 (an HTTP major version other than 1), 431 (head over `maxHeadBytes`, default 16 KiB, or more than `maxHeaders`
  * header lines, default 100). `verify` refusals are answered as `handleUpgrade` describes.
  * Bytes that follow the head in the same packet reach the session first.
  *

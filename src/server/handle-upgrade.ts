@@ -22,7 +22,7 @@ const checkedOptions = new WeakSet<object>();
  * });
  * ```
  *
- * In order: the request is validated (400, 405 or 426 otherwise); `options.verify` runs and
+ * In order: the request is validated (400, 405, 426 or 505 otherwise); `options.verify` runs and
  * its result becomes `session.context`; a subprotocol is picked from `options.protocols`;
  * the 101 is written; the session is built over a {@link SocketTransport} with `head` (bytes
  * that came with the request) replayed first; and the session is **activated for you** unless

@@ -163,6 +163,12 @@ describe('refused requests', () => {
       reason: /HTTP version/,
     },
     {
+      name: 'HTTP/2.0 on an HTTP/1 request line → 505',
+      request: upgradeRequest({ version: '2.0' }),
+      status: 505,
+      reason: /HTTP\/2\.0 is not supported/,
+    },
+    {
       name: 'no Upgrade header → 400',
       request: upgradeRequest({ omit: ['upgrade'] }),
       status: 400,
