@@ -7,8 +7,8 @@
 // It prints the peer, markdown tables with ours, ws, the ratio and the goal, and exits 1
 // if any echo check failed (a benchmark that measured nothing must not look like one).
 //
-// Options: --json (results as JSON only), --quick (short smoke run), --rounds=N (default 2),
-// --duration=MS per round (default 1500), --warmup=MS per round (default 700),
+// Options: --json (results as JSON only), --quick (short smoke run), --rounds=N (default 4),
+// --duration=MS per round (default 1000), --warmup=MS per round (default 500),
 // --idle=N connections (default 10000), --sections=throughput,memory,
 // --workloads=64B-1x64,16KiB-1x64,64B-100x4,16KiB-100x4, --full-check-every=N (default 64),
 // --profile=DIR (run our server with --cpu-prof, profiles written to DIR).
@@ -72,9 +72,9 @@ function settingsFromArgs(): EchoSettings {
   }
   return {
     quick,
-    rounds: positiveInteger('rounds', argv.rounds, quick ? 1 : 2),
-    durationMs: positiveInteger('duration', argv.duration, quick ? 600 : 1500),
-    warmupMs: positiveInteger('warmup', argv.warmup, quick ? 300 : 700),
+    rounds: positiveInteger('rounds', argv.rounds, quick ? 1 : 4),
+    durationMs: positiveInteger('duration', argv.duration, quick ? 600 : 1000),
+    warmupMs: positiveInteger('warmup', argv.warmup, quick ? 300 : 500),
     fullCheckEvery: positiveInteger('full-check-every', argv['full-check-every'], 64),
     idleConnections: positiveInteger('idle', argv.idle, quick ? 1000 : 10_000),
     workloads,
@@ -132,6 +132,10 @@ function cpuTotal(answer: Envelope): number {
   return cpu.user + cpu.system;
 }
 
+function cpuSystem(answer: Envelope): number {
+  return (answer.cpu as NodeJS.CpuUsage).system;
+}
+
 interface ServerChild {
   kind: Side;
   child: Child;
@@ -147,6 +151,7 @@ async function startServer(kind: Side, execArgv: string[]): Promise<ServerChild>
 interface Round {
   result: LoadResult;
   serverCpuMicros: number | undefined;
+  serverSystemMicros: number | undefined;
   stallMicros: number | undefined;
   wallMicros: number;
   peer: PeerInfo | undefined;
@@ -185,13 +190,16 @@ async function measureRound(
     const wallMicros = (performance.now() - wallBefore) * 1000;
     const stallAfter = cpuStallMicros();
     let serverCpuMicros: number | undefined;
+    let serverSystemMicros: number | undefined;
     if (samples.length === 2) {
       const [start, end] = await Promise.all(samples);
       serverCpuMicros = cpuTotal(end) - cpuTotal(start);
+      serverSystemMicros = cpuSystem(end) - cpuSystem(start);
     }
     return {
       result: answer.result as LoadResult,
       serverCpuMicros,
+      serverSystemMicros,
       stallMicros:
         stallBefore === undefined || stallAfter === undefined ? undefined : stallAfter - stallBefore,
       wallMicros,
@@ -212,6 +220,7 @@ function emptyCell(workload: Workload, server: Side, client: Side): Cell {
     messagesPerSec: 0,
     rounds: [],
     serverCpuMicrosPerMessage: undefined,
+    serverSystemShare: undefined,
     clientCpuMicrosPerMessage: 0,
     echoes: 0,
     fullChecks: 0,
@@ -234,10 +243,15 @@ function addRound(cell: Cell, round: Round, totals: CellTotals): void {
     cell.failures.push('no echo in the timed window');
   totals.clientCpu += result.clientCpuMicrosPerMessage * result.messages;
   cell.clientCpuMicrosPerMessage = cell.messages > 0 ? totals.clientCpu / cell.messages : 0;
-  if (round.serverCpuMicros === undefined) totals.serverCpuMissing = true;
-  else totals.serverCpu += round.serverCpuMicros;
-  cell.serverCpuMicrosPerMessage =
-    totals.serverCpuMissing || cell.messages === 0 ? undefined : totals.serverCpu / cell.messages;
+  if (round.serverCpuMicros === undefined || round.serverSystemMicros === undefined) {
+    totals.serverCpuMissing = true;
+  } else {
+    totals.serverCpu += round.serverCpuMicros;
+    totals.serverSystem += round.serverSystemMicros;
+  }
+  const serverCpuKnown = !totals.serverCpuMissing && cell.messages > 0 && totals.serverCpu > 0;
+  cell.serverCpuMicrosPerMessage = serverCpuKnown ? totals.serverCpu / cell.messages : undefined;
+  cell.serverSystemShare = serverCpuKnown ? totals.serverSystem / totals.serverCpu : undefined;
   if (round.stallMicros === undefined) totals.stallMissing = true;
   else {
     totals.stall += round.stallMicros;
@@ -249,6 +263,7 @@ function addRound(cell: Cell, round: Round, totals: CellTotals): void {
 interface CellTotals {
   clientCpu: number;
   serverCpu: number;
+  serverSystem: number;
   serverCpuMissing: boolean;
   stall: number;
   wall: number;
@@ -278,6 +293,7 @@ async function measureThroughput(settings: EchoSettings, results: EchoResults): 
           const totals = {
             clientCpu: 0,
             serverCpu: 0,
+            serverSystem: 0,
             serverCpuMissing: false,
             stall: 0,
             wall: 0,

@@ -67,6 +67,8 @@ export interface Cell {
   rounds: number[];
   /** Server process CPU (user + system) during the windows per echo, µs; undefined if not sampled. */
   serverCpuMicrosPerMessage: number | undefined;
+  /** Share of that server CPU time spent in the kernel (system calls, loopback TCP). */
+  serverSystemShare: number | undefined;
   /** Load-generator process CPU during the windows per echo, µs. */
   clientCpuMicrosPerMessage: number;
   /** All echoes checked (sequence and length), and those compared byte for byte. */
@@ -249,6 +251,8 @@ function comparisonTable(results: EchoResults, comparison: Comparison): string |
     'met',
     `${cpuLabel} CPU µs/msg: ours`,
     'ws',
+    `${comparison.varies === 'server' ? 'load generator' : 'server'} core use: ours / ws`,
+    'CPU wait: ours / ws',
     'rounds, k msg/s: ours / ws',
   ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
@@ -258,12 +262,23 @@ function comparisonTable(results: EchoResults, comparison: Comparison): string |
     if (ours === undefined && theirs === undefined) continue;
     any = true;
     const ratio = ratioOf(ours, theirs);
-    const cpu = (cell: Cell | undefined) =>
-      cell === undefined
-        ? undefined
-        : comparison.varies === 'server'
-          ? cell.serverCpuMicrosPerMessage
-          : cell.clientCpuMicrosPerMessage;
+    const cpu = (cell: Cell | undefined) => {
+      if (cell === undefined) return '—';
+      if (comparison.varies === 'client') return micros(cell.clientCpuMicrosPerMessage);
+      const share = cell.serverSystemShare;
+      return share === undefined
+        ? micros(cell.serverCpuMicrosPerMessage)
+        : `${micros(cell.serverCpuMicrosPerMessage)} (${(share * 100).toFixed(0)}% sys)`;
+    };
+    // How busy the other side's process was: near 100% of a core, it, not the side compared, set the rate.
+    const otherCore = (cell: Cell | undefined) => {
+      const perMessage =
+        comparison.varies === 'server' ? cell?.clientCpuMicrosPerMessage : cell?.serverCpuMicrosPerMessage;
+      if (cell === undefined || perMessage === undefined) return '—';
+      return `${((perMessage * cell.messagesPerSec) / 1e4).toFixed(0)}%`;
+    };
+    const wait = (cell: Cell | undefined) =>
+      cell?.cpuPressure === undefined ? '—' : `${(cell.cpuPressure * 100).toFixed(0)}%`;
     const rounds = (cell: Cell | undefined) =>
       cell === undefined ? '—' : cell.rounds.map((r) => (r / 1000).toFixed(1)).join(', ');
     lines.push(
@@ -274,8 +289,10 @@ function comparisonTable(results: EchoResults, comparison: Comparison): string |
         ratioText(ratio),
         `≥ ${workload.goal}×`,
         ratio === undefined ? '—' : ratio >= workload.goal ? 'yes' : '**no**',
-        micros(cpu(ours)),
-        micros(cpu(theirs)),
+        cpu(ours),
+        cpu(theirs),
+        `${otherCore(ours)} / ${otherCore(theirs)}`,
+        `${wait(ours)} / ${wait(theirs)}`,
         `${rounds(ours)} / ${rounds(theirs)}`,
       ].join(' | ')} |`,
     );
@@ -338,7 +355,11 @@ export function render(results: EchoResults): string {
       `is checked for type, length and sequence number, every ${settings.fullCheckEvery}th byte for byte. ` +
       `Each cell: ${settings.rounds} round(s) of ${settings.durationMs} ms after ${settings.warmupMs} ms of warm-up, ` +
       'ours and ws alternating (ours first in odd rounds, ws first in even ones); rate = echoes in the timed ' +
-      'windows ÷ their length. CPU µs/msg = that process’s user + system time in the windows ÷ echoes.',
+      'windows ÷ their length. CPU µs/msg = that process’s user + system time in the windows ÷ echoes ' +
+      '(a process at 100% of one core for the rate shown is the bottleneck; "core use" shows it for the ' +
+      'side held fixed). CPU wait = share of the ' +
+      'cell’s time some task on the machine waited for a CPU (Linux PSI): high values mean other work ' +
+      'competed for the 2 cores and the cell is noisy.',
   );
   const pressures = results.cells.map((c) => c.cpuPressure).filter((p): p is number => p !== undefined);
   if (pressures.length > 0) {
