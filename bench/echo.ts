@@ -12,9 +12,11 @@
 // --idle=N connections (default 10000), --sections=throughput,memory,
 // --workloads=64B-1x64,16KiB-1x64,64B-100x4,16KiB-100x4, --full-check-every=N (default 64),
 // --profile=DIR (run our server with --cpu-prof, profiles written to DIR).
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Child, type Envelope } from './echo/ipc.js';
 import type { LoadOptions, LoadResult, Side } from './echo/load.js';
@@ -114,6 +116,16 @@ function fdLimit(): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The git commit of this checkout and whether src/ or assembly/ differ from it; undefined without git. */
+function sourceVersion(): EchoResults['source'] {
+  const cwd = fileURLToPath(new URL('../..', import.meta.url));
+  const git = (...args: string[]) => spawnSync('git', args, { cwd, encoding: 'utf8', timeout: 10_000 });
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head.status !== 0) return undefined;
+  const status = git('status', '--porcelain', '--', 'src', 'assembly');
+  return { commit: head.stdout.trim(), modified: status.status !== 0 || status.stdout.trim() !== '' };
 }
 
 /** Microseconds some task has waited for a CPU since boot (Linux PSI), or undefined. */
@@ -333,8 +345,9 @@ async function awaitConnections(server: Child, count: number, limitMs: number): 
   return held;
 }
 
-async function measureMemory(kind: Side, count: number): Promise<MemoryResult> {
+async function measureMemory(kind: Side, count: number, results: EchoResults): Promise<MemoryResult> {
   const server = await startServer(kind, ['--expose-gc']);
+  results.peer.server ??= server.peer;
   const { child: clients } = await startChild(LOAD_SCRIPT, []);
   try {
     // Code loaded and caches filled on first use belong to "before", not to the connections.
@@ -381,6 +394,7 @@ async function main(): Promise<number> {
     peer: {},
     settings,
     fdLimit: limit === Number.POSITIVE_INFINITY ? undefined : limit,
+    source: sourceVersion(),
     notes: [],
     cells: [],
     memory: [],
@@ -399,7 +413,7 @@ async function main(): Promise<number> {
     }
     for (const kind of SIDES) {
       progress(`memory: ${kind} server, ${count} idle connections…`);
-      const measured = await measureMemory(kind, count);
+      const measured = await measureMemory(kind, count, results);
       results.memory.push(measured);
       progress(`memory: ${kind}: ${measured.rssKibPerConnection.toFixed(2)} KiB/connection`);
       if (measured.firstError !== undefined) results.notes.push(`memory, ${kind}: ${measured.firstError}`);

@@ -117,6 +117,8 @@ export interface EchoResults {
   settings: EchoSettings;
   /** `ulimit -n` (soft) of this process, inherited by the children. */
   fdLimit: number | undefined;
+  /** The wasmws tree measured: git commit, and whether src/ or assembly/ differ from it. */
+  source: { commit: string; modified: boolean } | undefined;
   notes: string[];
   cells: Cell[];
   memory: MemoryResult[];
@@ -349,7 +351,11 @@ export function render(results: EchoResults): string {
   const out: string[] = ['# wasmws end-to-end echo benchmark vs ws', ''];
   out.push(
     `Peer: ${peerLine('ws server process', results.peer.server)}; ${peerLine('ws client process', results.peer.client)}.`,
-    `Node ${results.node}, ${results.platform}, ${results.cpu} × ${results.cpus}.`,
+    `Node ${results.node}, ${results.platform}, ${results.cpu} × ${results.cpus}; wasmws ` +
+      (results.source === undefined
+        ? '(git commit unknown)'
+        : `at ${results.source.commit}${results.source.modified ? ' with uncommitted changes in src/ or assembly/' : ''}`) +
+      ' (as built in dist/).',
     'Loopback 127.0.0.1. The server and the load generator run in separate processes (a fresh load ' +
       'process per round; both servers stay up for the throughput section). Binary messages; every echo ' +
       `is checked for type, length and sequence number, every ${settings.fullCheckEvery}th byte for byte. ` +
@@ -386,7 +392,7 @@ export function render(results: EchoResults): string {
       'Each server in a fresh process (node --expose-gc); the idle clients in another (bare sockets that ' +
         'complete the opening handshake, then send nothing), opened 250 at a time. 100 connections are ' +
         'opened and dropped first, so code loaded on first use is in "before". Both figures are taken after ' +
-        'forced GCs.',
+        `forced GCs. ulimit -n (soft, inherited by both processes): ${results.fdLimit ?? 'unknown'}.`,
       '',
       memoryTable(results),
     );

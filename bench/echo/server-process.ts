@@ -18,7 +18,7 @@ const collect = (globalThis as { gc?: () => void }).gc;
 
 async function collectGarbage(): Promise<void> {
   if (collect === undefined) throw new Error('memory with gc needs node --expose-gc');
-  // Twice, a turn apart: the first pass can leave finalizers and weak callbacks for the next.
+  // Several passes, a turn apart: one pass can leave finalizers and weak callbacks for the next.
   for (let i = 0; i < 3; i++) {
     collect();
     await new Promise((resolve) => setImmediate(resolve));

@@ -27,6 +27,9 @@ import type {
 export const DEFAULT_CLOSE_TIMEOUT = 5000;
 /** Default `pongTimeout`: 20 s. */
 export const DEFAULT_PONG_TIMEOUT = 20_000;
+/** Reading pauses at no fewer unsent bytes than this, whatever the high-water mark. */
+const MIN_READ_PAUSE_BYTES = 16 * 1024;
+
 /** Default `highWaterMark`: 1 MiB. */
 export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
 
@@ -136,6 +139,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private inTurn = false;
   private flushScheduled = false;
   private pausedByUser = false;
+  /** Reading stopped because the peer is not reading what we wrote (see checkReadPressure). */
+  private pausedForOutput = false;
   private pendingHead: Uint8Array | undefined;
   private needDrain = false;
   private handlerFailed = false;
@@ -195,7 +200,10 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.transport.attach({
       data: (bytes) => this.onData(bytes),
       end: () => this.onEnd(),
-      drain: () => this.checkDrain(),
+      drain: () => {
+        this.checkReadPressure();
+        this.checkDrain();
+      },
       error: (error) => this.onTransportError(error),
       closed: () => this.onClosed(),
     });
@@ -296,7 +304,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.pendingHead = undefined;
     if (head !== undefined && head.length > 0) this.onData(head);
     else if (!this.inTurn) this.flush();
-    if (!this.pausedByUser && this.currentState !== 'closed') this.transport.resume();
+    if (!this.pausedByUser && !this.pausedForOutput && this.currentState !== 'closed')
+      this.transport.resume();
   }
 
   private onData(bytes: Uint8Array): void {
@@ -413,7 +422,26 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
       this.transport.destroy();
       return;
     }
+    this.checkReadPressure();
     this.checkDrain();
+  }
+
+  /**
+   * A peer that does not read what we write (pongs, close echoes, the handler's replies)
+   * must not make us buffer without bound: stop reading from it while our unsent bytes are
+   * at twice the high-water mark (at least 16 KiB), and read again once below half that.
+   */
+  private checkReadPressure(): void {
+    if (this.currentState === 'closed') return;
+    const limit = Math.max(2 * this.highWaterMark, MIN_READ_PAUSE_BYTES);
+    const buffered = this.transport.bufferedAmount;
+    if (!this.pausedForOutput && buffered >= limit) {
+      this.pausedForOutput = true;
+      this.transport.pause();
+    } else if (this.pausedForOutput && buffered < limit / 2) {
+      this.pausedForOutput = false;
+      if (!this.pausedByUser) this.transport.resume();
+    }
   }
 
   private checkDrain(): void {

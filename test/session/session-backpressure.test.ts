@@ -71,3 +71,28 @@ describe('backpressure', () => {
     expect(handler.log).toEqual(['open', 'text:held']);
   });
 });
+
+describe('a peer that does not read', () => {
+  it('is not read from while our unsent bytes are over twice the mark, then is again', async () => {
+    const { session, peer, transport } = serverWithRawClient(recorder(), { highWaterMark: 1024 }, manual);
+    session.activate();
+    const ping = peer.frame(9, new Uint8Array(125)); // each answered by a 127-byte pong
+    // 100 pings per write, 5 writes: 63.5 KB of pongs if all were read and answered.
+    for (let i = 0; i < 5; i++) peer.transport.write(Array(100).fill(ping));
+    for (let i = 0; i < 5; i++) {
+      peer.transport.deliver();
+      await settle();
+    }
+    // The limit is 16 KiB (2 × 1024 is less): one 12.7 KB write then a second, then reads stop.
+    expect(transport.bufferedAmount).toBe(200 * 127);
+    transport.deliver();
+    await settle();
+    for (let i = 0; i < 5; i++) {
+      peer.transport.deliver();
+      await settle();
+      transport.deliver();
+      await settle();
+    }
+    expect(peer.summary()).toEqual(Array(500).fill(`pong:${'\0'.repeat(125)}`));
+  });
+});
