@@ -30,22 +30,12 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** A deterministic xorshift32 generator of 32-bit integers, so property tests replay. */
-export function xorshift(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state;
-  };
-}
+// The benchmark's xorshift32: one generator for seeded bytes everywhere.
+export { xorshift32 as xorshift } from '../../bench/support/workloads.js';
 
 /** The same generator scaled to [0, 1). */
 export function prng(seed: number): () => number {
-  const next = xorshift(seed);
+  const next = xorshift32(seed);
   return () => next() / 4294967296;
 }
 
