@@ -1,4 +1,5 @@
 // Test helpers: hex in and out, frame building, and a recording sink.
+import { xorshift32 } from '../../bench/support/workloads.js';
 import { FrameParser, type FrameParserOptions, type FramePiece } from '../../src/codec/frame-parser.js';
 
 export function hex(text: string): Uint8Array {
