@@ -38,6 +38,8 @@ import {
 import { errorFromKernel, WebSocketError } from './errors.js';
 import { acquireKernels, type KernelLease } from './kernel-pool.js';
 
+const NO_BYTES = new Uint8Array(0);
+
 /** Default `maxFrame`: 16 MiB. */
 export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
 /** Default `maxMessage`: 64 MiB. */
@@ -90,7 +92,7 @@ export class FramePiece {
   /** This piece ends its frame. */
   last = false;
   /** The arena the payload lies in, unmasked; valid only during the callback. */
-  bytes: Uint8Array = new Uint8Array(0);
+  bytes: Uint8Array = NO_BYTES;
   /** Start index of this piece's payload in `bytes`. */
   start = 0;
   /** End index (exclusive) of this piece's payload in `bytes`. */

@@ -45,6 +45,14 @@ const newBytes = (size: number): Uint8Array => new Uint8Array(size);
 let batchSlabUsed = 0;
 let batchSlabWriter: object | null = null;
 
+// Binary messages up to 16 KiB are copied out of the arena into views of a shared 128 KiB
+// slab that is never rewritten (as Node's Buffer pool does): a fresh ArrayBuffer per
+// message cost several microseconds at 16 KiB. A kept message keeps its slab alive.
+const MESSAGE_SLAB_BYTES = 128 * 1024;
+const MESSAGE_SLAB_MAX = 16 * 1024;
+let messageSlab: Uint8Array = new Uint8Array(0);
+let messageSlabUsed = 0;
+
 function checkBytes(name: string, data: unknown): asserts data is Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
 }
@@ -121,12 +129,7 @@ export class Protocol {
     if (options.maskKeys !== undefined && typeof options.maskKeys !== 'function') {
       throw new TypeError('maskKeys must be a function returning a 32-bit key');
     }
-    const sink: MessageSink = {
-      message: (opcode, data) => this.onMessage(opcode, data),
-      control: (opcode, payload) => this.onControl(opcode, payload),
-      error: (error) => this.onError(error),
-    };
-    this.parser = new FrameParser(new MessageAssembler(sink), {
+    this.parser = new FrameParser(new MessageAssembler(new ProtocolSink(this)), {
       role: options.role,
       maxFrame: options.maxFrame,
       maxMessage: options.maxMessage,
@@ -303,17 +306,19 @@ export class Protocol {
   }
 
   /** A whole data message from the assembler (a view valid during the call only). */
-  private onMessage(opcode: number, data: Uint8Array): void {
+  /** @internal */
+  onMessage(opcode: number, data: Uint8Array): void {
     if (this.discarding) return;
     if (opcode === Opcode.Text) {
       this.events.push({ type: 'message', data: utf8Decoder.decode(data), isBinary: false });
     } else {
-      this.events.push({ type: 'message', data: data.slice(), isBinary: true });
+      this.events.push({ type: 'message', data: this.copyMessage(data), isBinary: true });
     }
   }
 
   /** A whole control frame (a view valid during the call only). */
-  private onControl(opcode: number, payload: Uint8Array): void {
+  /** @internal */
+  onControl(opcode: number, payload: Uint8Array): void {
     if (this.discarding) return;
     if (opcode === Opcode.Ping) {
       // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless our close
@@ -329,7 +334,8 @@ export class Protocol {
   }
 
   /** The parser's first violation (RFC 6455 §7.1.7: fail the connection). */
-  private onError(error: WebSocketError): void {
+  /** @internal */
+  onError(error: WebSocketError): void {
     if (this.discarding) return;
     this.events.push({ type: 'error', error });
     const reason = utf8Encoder.encode(error.message).length <= MAX_CLOSE_REASON_BYTES ? error.message : '';
@@ -400,6 +406,22 @@ export class Protocol {
     );
   }
 
+  /** An owned copy of a binary message (the assembler's view is valid during the call only). */
+  private copyMessage(data: Uint8Array): Uint8Array {
+    const size = data.length;
+    if (size > MESSAGE_SLAB_MAX || size === 0) return data.slice();
+    if (messageSlabUsed + size > messageSlab.length) {
+      const raw = (this.allocate ?? newBytes)(MESSAGE_SLAB_BYTES);
+      // A plain Uint8Array even when the allocator makes Buffers: binary is always Uint8Array.
+      messageSlab = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+      messageSlabUsed = 0;
+    }
+    const copy = messageSlab.subarray(messageSlabUsed, messageSlabUsed + size);
+    copy.set(data);
+    messageSlabUsed += (size + 7) & ~7;
+    return copy;
+  }
+
   /** Masks a client frame into the shared slab, extending this protocol's open batch when it is the slab's last writer. */
   private sendBatched(opcode: number, payload: Uint8Array, fin: boolean): void {
     const size = headerLength(payload.length, true) + payload.length;
@@ -448,5 +470,19 @@ export class Protocol {
     if (this.sendingFragmented !== 0) {
       throw new TypeError('a fragmented message is in progress: finish it with sendFragment(0, data, true)');
     }
+  }
+}
+
+/** The parser's callbacks as one small object: no closures per connection. */
+class ProtocolSink implements MessageSink {
+  constructor(private readonly protocol: Protocol) {}
+  message(opcode: number, data: Uint8Array): void {
+    this.protocol.onMessage(opcode, data);
+  }
+  control(opcode: number, payload: Uint8Array): void {
+    this.protocol.onControl(opcode, payload);
+  }
+  error(error: WebSocketError): void {
+    this.protocol.onError(error);
   }
 }

@@ -16,6 +16,9 @@ import { answerAndClose } from './rejection.js';
 import { bodyFramingError, RequestHeadReader } from './request-head.js';
 import type { ServerOptions } from './types.js';
 
+// A reset in the middle of the handshake is routine: nothing to report.
+const ignoreError = (): void => {};
+
 /** Where a server listens, as `listen()` reports it. */
 export interface ListenInfo {
   /** The bound address, e.g. `127.0.0.1` or `::1`. */
@@ -78,6 +81,7 @@ class Acceptor<Context> implements WebSocketServer<Context> {
   /** Every open connection, handshaking or upgraded, so `close()` can drop stragglers. */
   private readonly connections = new Set<Duplex>();
   private readonly handshaking = new Set<Duplex>();
+  private readonly handshakeTimers = new Map<Duplex, ReturnType<typeof setTimeout>>();
   private listening = false;
   private closing: Promise<void> | null = null;
   private allClosed: (() => void) | null = null;
@@ -174,7 +178,6 @@ class Acceptor<Context> implements WebSocketServer<Context> {
 
   private readonly onConnection = (socket: net.Socket): void => {
     // A reset in the middle of the handshake is routine, not a crash.
-    const ignoreError = () => {};
     socket.on('error', ignoreError);
     if (this.closing !== null) {
       socket.destroy();
@@ -182,9 +185,17 @@ class Acceptor<Context> implements WebSocketServer<Context> {
     }
     this.connections.add(socket);
     this.handshaking.add(socket);
-    const timer = setTimeout(() => socket.destroy(), this.settings.handshakeTimeout);
-    const reader = new RequestHeadReader(this.settings);
+    // Long-lived listeners are made where they capture only the socket: a closure made in
+    // the head reader's scope would keep the reader and the parsed head alive per connection.
+    socket.once('close', () => this.forget(socket));
+    this.readHead(socket);
+  };
 
+  /** Reads the request head, then answers it or hands the socket to a session. */
+  private readHead(socket: net.Socket): void {
+    const timer = setTimeout(() => socket.destroy(), this.settings.handshakeTimeout);
+    this.handshakeTimers.set(socket, timer);
+    const reader = new RequestHeadReader(this.settings);
     const stopReading = () => {
       socket.off('data', onData);
       socket.off('end', onEnd);
@@ -195,13 +206,13 @@ class Acceptor<Context> implements WebSocketServer<Context> {
       if (result.state === 'more') return;
       stopReading();
       if (result.state === 'failed') {
-        clearTimeout(timer);
+        this.stopHandshakeTimer(socket);
         answerAndClose(socket, { status: result.status, reason: result.reason, headers: [] });
         return;
       }
       const bodyError = bodyFramingError(result.head.headers);
       if (bodyError !== null) {
-        clearTimeout(timer);
+        this.stopHandshakeTimer(socket);
         answerAndClose(socket, { status: 400, reason: bodyError, headers: [] });
         return;
       }
@@ -213,25 +224,32 @@ class Acceptor<Context> implements WebSocketServer<Context> {
         handler: this.options.handler,
         options: this.options,
         wanted: () => this.closing === null,
-        register: (session) => {
-          this.handshaking.delete(socket);
-          this.sessions.add(session);
-          socket.once('close', () => this.sessions.delete(session));
-        },
-      }).finally(() => clearTimeout(timer));
+        register: (session) => this.adopt(socket, session),
+      }).finally(() => this.stopHandshakeTimer(socket));
     };
     // A client that ends its side before finishing the head has nothing more to say.
     const onEnd = () => socket.destroy();
-
     socket.on('data', onData);
     socket.on('end', onEnd);
-    socket.once('close', () => {
-      clearTimeout(timer);
-      this.connections.delete(socket);
-      this.handshaking.delete(socket);
-      if (this.connections.size === 0) this.allClosed?.();
-    });
-  };
+  }
+
+  private adopt(socket: net.Socket, session: Session<Context>): void {
+    this.handshaking.delete(socket);
+    this.sessions.add(session);
+    socket.once('close', () => this.sessions.delete(session));
+  }
+
+  private stopHandshakeTimer(socket: net.Socket): void {
+    clearTimeout(this.handshakeTimers.get(socket));
+    this.handshakeTimers.delete(socket);
+  }
+
+  private forget(socket: net.Socket): void {
+    this.stopHandshakeTimer(socket);
+    this.connections.delete(socket);
+    this.handshaking.delete(socket);
+    if (this.connections.size === 0) this.allClosed?.();
+  }
 
   private report(error: Error): void {
     try {

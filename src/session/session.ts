@@ -21,6 +21,7 @@ import type {
   SessionOptions,
   SessionState,
   Transport,
+  TransportEvents,
 } from './types.js';
 
 /** Default `closeTimeout`: 5 s. */
@@ -170,11 +171,13 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.transport = init.transport;
     this.engine = init.engine;
     this.handler = init.handler;
-    this.handshake = init.handshake;
+    // The head is replayed once and then dropped: it may be a view of a whole socket chunk.
+    const { head, ...handshake } = init.handshake;
+    this.handshake = handshake;
     this.context = init.context as Context;
-    this.protocol = init.handshake.protocol;
-    this.extensions = init.handshake.extensions;
-    this.pendingHead = init.handshake.head;
+    this.protocol = handshake.protocol;
+    this.extensions = handshake.extensions;
+    this.pendingHead = head;
     this.clock = options.clock ?? systemClock;
     this.closeTimeout = nonNegative('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT);
     this.idleTimeout = nonNegative('idleTimeout', options.idleTimeout, 0);
@@ -197,16 +200,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   activate(): void {
     if (this.currentState !== 'connecting') return;
     this.currentState = 'open';
-    this.transport.attach({
-      data: (bytes) => this.onData(bytes),
-      end: () => this.onEnd(),
-      drain: () => {
-        this.checkReadPressure();
-        this.checkDrain();
-      },
-      error: (error) => this.onTransportError(error),
-      closed: () => this.onClosed(),
-    });
+    this.transport.attach(new SessionTransportEvents(this));
     this.lastReceived = this.clock.now();
     if (this.idleTimeout > 0) this.armIdle(this.idleTimeout);
     if (this.pingInterval > 0) this.armPing(this.pingInterval);
@@ -308,7 +302,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
       this.transport.resume();
   }
 
-  private onData(bytes: Uint8Array): void {
+  /** @internal */
+  onData(bytes: Uint8Array): void {
     if (this.currentState === 'closed') return;
     if (this.watchesSilence) this.lastReceived = this.clock.now();
     this.receivedSincePing = true;
@@ -316,7 +311,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.runTurn();
   }
 
-  private onEnd(): void {
+  /** @internal */
+  onEnd(): void {
     if (this.currentState === 'closed') return;
     this.engine.receiveEof();
     this.runTurn();
@@ -431,7 +427,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
    * must not make us buffer without bound: stop reading from it while our unsent bytes are
    * at twice the high-water mark (at least 16 KiB), and read again once below half that.
    */
-  private checkReadPressure(): void {
+  /** @internal */
+  checkReadPressure(): void {
     if (this.currentState === 'closed') return;
     const limit = Math.max(2 * this.highWaterMark, MIN_READ_PAUSE_BYTES);
     const buffered = this.transport.bufferedAmount;
@@ -444,14 +441,16 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     }
   }
 
-  private checkDrain(): void {
+  /** @internal */
+  checkDrain(): void {
     if (!this.needDrain || this.currentState === 'closed') return;
     if (this.bufferedAmount >= this.highWaterMark) return;
     this.needDrain = false;
     if (!this.handlerFailed) this.callHandler(() => this.handler.drain?.(this));
   }
 
-  private onTransportError(error: Error): void {
+  /** @internal */
+  onTransportError(error: Error): void {
     if (this.transportErrorReported || this.currentState === 'closed') return;
     this.transportErrorReported = true;
     this.settleOutcome(1006, '');
@@ -459,7 +458,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.reportError(error);
   }
 
-  private onClosed(): void {
+  /** @internal */
+  onClosed(): void {
     if (this.currentState === 'closed') return;
     this.currentState = 'closed';
     this.clearTimers();
@@ -660,4 +660,25 @@ export function createClientSession<Context = unknown>(
     options,
     context: options.context,
   });
+}
+
+/** The session's transport callbacks as one small object: no closures per connection. */
+class SessionTransportEvents implements TransportEvents {
+  constructor(private readonly session: WebSocketSession<unknown>) {}
+  data(bytes: Uint8Array): void {
+    this.session.onData(bytes);
+  }
+  end(): void {
+    this.session.onEnd();
+  }
+  drain(): void {
+    this.session.checkReadPressure();
+    this.session.checkDrain();
+  }
+  error(error: Error): void {
+    this.session.onTransportError(error);
+  }
+  closed(): void {
+    this.session.onClosed();
+  }
 }

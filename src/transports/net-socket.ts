@@ -55,11 +55,14 @@ export class SocketTransport implements Transport {
     // a write waits an RTT for the ACK).
     (socket as Partial<Socket>).setNoDelay?.(true);
     socket.pause();
-    socket.on('data', this.onData);
-    socket.on('end', this.onEnd);
-    socket.on('drain', this.onDrain);
-    socket.on('error', this.onError);
-    socket.on('close', this.onClose);
+    // Module-level listeners find this transport through the socket, as ws does: no
+    // closures per connection (10,000 idle connections notice).
+    (socket as SocketWithTransport)[TRANSPORT] = this;
+    socket.on('data', socketOnData);
+    socket.on('end', socketOnEnd);
+    socket.on('drain', socketOnDrain);
+    socket.on('error', socketOnError);
+    socket.on('close', socketOnClose);
     if (socket.closed || socket.destroyed) this.closedSeen = true;
   }
 
@@ -118,11 +121,12 @@ export class SocketTransport implements Transport {
     // The peer's FIN may have been read before the handover; `end` will not fire again.
     if (this.socket.readableEnded && !this.endSeen) {
       this.endSeen = true;
-      queueMicrotask(this.onEnd);
+      queueMicrotask(() => this.onEnd());
     }
   }
 
-  private readonly onData = (bytes: Buffer): void => {
+  /** @internal */
+  onData(bytes: Buffer): void {
     if (this.paused) {
       // Only possible if someone resumed the socket behind our back: keep the order.
       this.socket.pause();
@@ -130,19 +134,21 @@ export class SocketTransport implements Transport {
       return;
     }
     this.events.data(bytes);
-  };
+  }
 
-  private readonly onEnd = (): void => {
+  /** @internal */
+  onEnd(): void {
     this.endSeen = true;
     if (this.endDelivered || !this.attached) return;
     this.endDelivered = true;
     this.events.end();
-  };
+  }
 
-  private readonly onDrain = (): void => {
+  /** @internal */
+  onDrain(): void {
     this.awaitingFlush = false;
     this.events.drain();
-  };
+  }
 
   private readonly onFlushed = (): void => {
     const socket = this.socket;
@@ -153,17 +159,19 @@ export class SocketTransport implements Transport {
     this.events.drain();
   };
 
-  private readonly onError = (error: Error): void => {
+  /** @internal */
+  onError(error: Error): void {
     // Node may report several errors for one failure (e.g. a reset, then a write after it).
     if (this.errorSeen !== null) return;
     this.errorSeen = error;
     if (this.attached) this.deliverTeardown();
-  };
+  }
 
-  private readonly onClose = (): void => {
+  /** @internal */
+  onClose(): void {
     this.closedSeen = true;
     if (this.attached) this.deliverTeardown();
-  };
+  }
 
   /** Delivers `error` (once) and then `closed` (once), whenever each has happened. */
   private deliverTeardown(): void {
@@ -176,4 +184,30 @@ export class SocketTransport implements Transport {
       this.events.closed();
     }
   }
+}
+
+const TRANSPORT = Symbol('wasmws.transport');
+
+interface SocketWithTransport extends Duplex {
+  [TRANSPORT]: SocketTransport;
+}
+
+function socketOnData(this: SocketWithTransport, bytes: Buffer): void {
+  this[TRANSPORT].onData(bytes);
+}
+
+function socketOnEnd(this: SocketWithTransport): void {
+  this[TRANSPORT].onEnd();
+}
+
+function socketOnDrain(this: SocketWithTransport): void {
+  this[TRANSPORT].onDrain();
+}
+
+function socketOnError(this: SocketWithTransport, error: Error): void {
+  this[TRANSPORT].onError(error);
+}
+
+function socketOnClose(this: SocketWithTransport): void {
+  this[TRANSPORT].onClose();
 }
