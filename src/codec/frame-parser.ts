@@ -36,9 +36,8 @@ import {
   WINDOW_BYTES,
 } from '../../assembly/layout.js';
 import { errorFromKernel, WebSocketError } from './errors.js';
+import type { FramePiece } from './frame-piece.js';
 import { acquireKernels, type KernelLease } from './kernel-pool.js';
-
-const NO_BYTES = new Uint8Array(0);
 
 /** Default `maxFrame`: 16 MiB. */
 export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
@@ -67,42 +66,6 @@ export interface FrameParserOptions {
 
 /** Whole text messages at least this long go to `validateUtf8` when one is given (measured in bench/). */
 export const DEFERRED_UTF8_MIN = 1024;
-
-/**
- * One piece of a frame, reused from callback to callback: copy what you keep.
- * A frame whose payload is all in one pushed chunk arrives as one piece with `first` and `last` set.
- */
-export class FramePiece {
-  /** Stream offset of the frame's first header byte. */
-  offset = 0;
-  fin = false;
-  rsv1 = false;
-  rsv2 = false;
-  rsv3 = false;
-  opcode = 0;
-  masked = false;
-  /** The 4 mask-key bytes read little-endian; 0 when unmasked. */
-  maskKey = 0;
-  /** Header length in bytes (2-14); 0 for pieces after the first. */
-  headerLength = 0;
-  /** Payload length of the whole frame. */
-  length = 0;
-  /** This piece starts at payload byte 0 of its frame. */
-  first = false;
-  /** This piece ends its frame. */
-  last = false;
-  /** The arena the payload lies in, unmasked; valid only during the callback. */
-  bytes: Uint8Array = NO_BYTES;
-  /** Start index of this piece's payload in `bytes`. */
-  start = 0;
-  /** End index (exclusive) of this piece's payload in `bytes`. */
-  end = 0;
-
-  /** The piece's unmasked payload as a view, valid only during the callback. */
-  payload(): Uint8Array {
-    return this.bytes.subarray(this.start, this.end);
-  }
-}
 
 /** Where a {@link FrameParser} delivers what it finds. */
 export interface FrameSink {
@@ -133,10 +96,9 @@ export class FrameParser {
   private readonly state = new Uint8Array(STATE_USED_BYTES);
   private deferred: Uint8Array | null = null;
   private bytesPushed = 0;
-  private readonly piece = new FramePiece();
   private readonly validateUtf8: ((bytes: Uint8Array) => boolean) | undefined;
   private pushing = false;
-  private queued: Uint8Array[] = [];
+  private queued: Uint8Array[] | null = null;
 
   constructor(sink: FrameSink, options: FrameParserOptions) {
     if (options.role !== 'server' && options.role !== 'client') {
@@ -170,13 +132,14 @@ export class FrameParser {
   /** Parses `chunk`; the chunk is not retained. Pushing from inside a callback is queued. */
   push(chunk: Uint8Array): void {
     if (this.pushing) {
+      if (this.queued === null) this.queued = [];
       this.queued.push(chunk.slice());
       return;
     }
     this.pushing = true;
     try {
       this.parse(chunk);
-      while (this.queued.length > 0) this.parse(this.queued.shift()!);
+      while (this.queued !== null && this.queued.length > 0) this.parse(this.queued.shift()!);
     } finally {
       this.pushing = false;
     }
@@ -217,7 +180,7 @@ export class FrameParser {
       let position = WINDOW;
       for (;;) {
         const count = kernels.walk(position, end);
-        this.deliver(arena, view, count);
+        this.deliver(lease, count);
         if (this.error !== null) return;
         position = view.getInt32(STATE + S_CONSUMED, true);
         const kernelError = view.getInt32(STATE + S_ERROR, true);
@@ -234,8 +197,11 @@ export class FrameParser {
     this.state.set(arena.subarray(STATE, STATE + STATE_USED_BYTES));
   }
 
-  private deliver(arena: Uint8Array, view: DataView, count: number): void {
-    const piece = this.piece;
+  private deliver(lease: KernelLease, count: number): void {
+    const arena = lease.kernels.bytes;
+    const view = lease.view;
+    // One piece per arena, not per parser: a nested parse gets another arena, so another piece.
+    const piece = lease.piece;
     piece.bytes = arena;
     for (let i = 0; i < count; i++) {
       const entry = DESCRIPTORS + i * DESCRIPTOR_BYTES;
@@ -249,7 +215,7 @@ export class FrameParser {
       piece.masked = (flags & F_MASKED) !== 0;
       piece.first = (flags & F_FIRST_PIECE) !== 0;
       piece.last = (flags & F_LAST_PIECE) !== 0;
-      piece.headerLength = flags >> F_HEADER_LENGTH_SHIFT;
+      piece.headerLength = (flags >> F_HEADER_LENGTH_SHIFT) & 0x0f;
       piece.maskKey = view.getUint32(entry + D_MASK_KEY, true);
       piece.start = view.getInt32(entry + D_PAYLOAD_PTR, true);
       piece.end = piece.start + view.getInt32(entry + D_PAYLOAD_LENGTH, true);
@@ -267,7 +233,9 @@ export class FrameParser {
   private fail(error: WebSocketError): void {
     this.error = error;
     this.deferred = null;
-    this.queued = [];
+    this.queued = null;
     this.sink.error(error);
   }
 }
+
+export { FramePiece } from './frame-piece.js';

@@ -1,6 +1,7 @@
 // Hands out kernels with their arena for the length of one synchronous operation.
 // There is one WebAssembly instance; a caller that needs kernels while it is in use
 // (a sink that parses another stream from inside a callback) gets a pure-TS arena.
+import { FramePiece } from './frame-piece.js';
 import { createFallbackKernels, createWasmKernels, type Kernels } from './kernels.js';
 
 /** Kernels lent for one operation; call `release()` when done with the arena. */
@@ -8,11 +9,14 @@ export interface KernelLease {
   readonly kernels: Kernels;
   /** A DataView over the whole arena. */
   readonly view: DataView;
+  /** The piece object parsers fill while delivering from this arena. */
+  readonly piece: FramePiece;
   release(): void;
 }
 
 class Lease implements KernelLease {
   readonly view: DataView;
+  readonly piece = new FramePiece();
   busy = false;
   constructor(readonly kernels: Kernels) {
     this.view = new DataView(kernels.bytes.buffer, kernels.bytes.byteOffset, kernels.bytes.byteLength);

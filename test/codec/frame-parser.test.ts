@@ -295,6 +295,7 @@ describe.each([
       const result = parseChunks([stream], options);
       expect(result.error).toBeNull();
       expect(result.frames).toHaveLength(5);
+      expect(result.frames[0]).toMatchObject({ headerLength: 8, length: 1200 });
       expect(calls).toEqual([1200]);
     });
     it('fails with 1007 at the frame when the validator rejects it, delivering nothing of it', () => {

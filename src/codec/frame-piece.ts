@@ -1,0 +1,39 @@
+// One piece of a frame as a FrameParser delivers it: a reused object, one per arena.
+
+const NO_BYTES = new Uint8Array(0);
+
+/**
+ * One piece of a frame, reused from callback to callback: copy what you keep.
+ * A frame whose payload is all in one pushed chunk arrives as one piece with `first` and `last` set.
+ */
+export class FramePiece {
+  /** Stream offset of the frame's first header byte. */
+  offset = 0;
+  fin = false;
+  rsv1 = false;
+  rsv2 = false;
+  rsv3 = false;
+  opcode = 0;
+  masked = false;
+  /** The 4 mask-key bytes read little-endian; 0 when unmasked. */
+  maskKey = 0;
+  /** Header length in bytes (2-14); 0 for pieces after the first. */
+  headerLength = 0;
+  /** Payload length of the whole frame. */
+  length = 0;
+  /** This piece starts at payload byte 0 of its frame. */
+  first = false;
+  /** This piece ends its frame. */
+  last = false;
+  /** The arena the payload lies in, unmasked; valid only during the callback. */
+  bytes: Uint8Array = NO_BYTES;
+  /** Start index of this piece's payload in `bytes`. */
+  start = 0;
+  /** End index (exclusive) of this piece's payload in `bytes`. */
+  end = 0;
+
+  /** The piece's unmasked payload as a view, valid only during the callback. */
+  payload(): Uint8Array {
+    return this.bytes.subarray(this.start, this.end);
+  }
+}
