@@ -192,29 +192,22 @@ function tlsOptions(options: ConnectOptions<unknown>): tls.ConnectionOptions {
   return picked as tls.ConnectionOptions;
 }
 
+const SESSION_OPTION_NAMES = [
+  'maxFrame',
+  'maxMessage',
+  'closeTimeout',
+  'idleTimeout',
+  'pingInterval',
+  'pongTimeout',
+  'highWaterMark',
+  'wasm',
+  'clock',
+] as const satisfies readonly (keyof SessionOptions)[];
+
 function sessionOptions(options: ConnectOptions<unknown>): SessionOptions {
-  const {
-    maxFrame,
-    maxMessage,
-    closeTimeout,
-    idleTimeout,
-    pingInterval,
-    pongTimeout,
-    highWaterMark,
-    wasm,
-    clock,
-  } = options;
-  return {
-    maxFrame,
-    maxMessage,
-    closeTimeout,
-    idleTimeout,
-    pingInterval,
-    pongTimeout,
-    highWaterMark,
-    wasm,
-    clock,
-  };
+  const picked: Record<string, unknown> = {};
+  for (const name of SESSION_OPTION_NAMES) picked[name] = options[name];
+  return picked as SessionOptions;
 }
 
 /** The request we sent, as a header map (lower-case names), for `HandshakeInfo.headers`. */

@@ -238,19 +238,20 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
 
   /** Sends a ping (at most 125 bytes; strings as UTF-8). Never held back by backpressure. */
   ping(data?: Uint8Array | string): void {
-    if (this.currentState === 'connecting') throw invalidState('ping');
-    const payload = controlPayload(data);
-    if (this.currentState !== 'open' || this.engine.state !== 'open') return;
-    this.engine.sendPing(payload);
-    this.afterCommand();
+    this.sendControl('ping', data);
   }
 
   /** Sends an unsolicited pong (at most 125 bytes). Pongs to pings are sent automatically. */
   pong(data?: Uint8Array | string): void {
-    if (this.currentState === 'connecting') throw invalidState('pong');
+    this.sendControl('pong', data);
+  }
+
+  private sendControl(kind: 'ping' | 'pong', data: Uint8Array | string | undefined): void {
+    if (this.currentState === 'connecting') throw invalidState(kind);
     const payload = controlPayload(data);
     if (this.currentState !== 'open' || this.engine.state !== 'open') return;
-    this.engine.sendPong(payload);
+    if (kind === 'ping') this.engine.sendPing(payload);
+    else this.engine.sendPong(payload);
     this.afterCommand();
   }
 
