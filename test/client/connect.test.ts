@@ -266,10 +266,10 @@ describe('connect failures', () => {
 
 const certificate = selfSignedCertificate();
 
-describe.skipIf(certificate === null)('wss://', () => {
+describe('wss://', () => {
   async function tlsServer(): Promise<{ url: string; closedSockets: Promise<void>[] }> {
     const closedSockets: Promise<void>[] = [];
-    const server = tls.createServer({ cert: certificate!.cert, key: certificate!.key }, (socket) => {
+    const server = tls.createServer({ cert: certificate.cert, key: certificate.key }, (socket) => {
       closedSockets.push(new Promise((resolve) => socket.once('close', () => resolve())));
       socket.on('error', () => {});
       void readRequest(socket).then(({ key }) => socket.write(switchingProtocols(key)));
@@ -283,7 +283,7 @@ describe.skipIf(certificate === null)('wss://', () => {
 
   it('connects when the certificate is trusted through `ca`', async () => {
     const { url } = await tlsServer();
-    const client = await connect(url, clientRecorder(), { ca: certificate!.cert });
+    const client = await connect(url, clientRecorder(), { ca: certificate.cert });
     cleanups.push(() => client.terminate());
     expect(client.state).toBe('open');
   });
@@ -301,7 +301,7 @@ describe.skipIf(certificate === null)('wss://', () => {
   it('rejects a certificate for another name with WS_ERR_TLS', async () => {
     const { url } = await tlsServer();
     const error = await connectError(
-      connect(url, clientRecorder(), { ca: certificate!.cert, servername: 'example.org' }),
+      connect(url, clientRecorder(), { ca: certificate.cert, servername: 'example.org' }),
     );
     expect(error.code).toBe('WS_ERR_TLS');
   });

@@ -254,8 +254,8 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-/** A self-signed certificate for 127.0.0.1 and localhost made with `openssl`, or null without it. */
-export function selfSignedCertificate(): { cert: string; key: string } | null {
+/** A self-signed certificate for 127.0.0.1 and localhost made with `openssl` (.ci/run installs it). */
+export function selfSignedCertificate(): { cert: string; key: string } {
   const dir = mkdtempSync(join(tmpdir(), 'wasmws-cert-'));
   try {
     execFileSync(
@@ -285,8 +285,8 @@ export function selfSignedCertificate(): { cert: string; key: string } | null {
       cert: readFileSync(join(dir, 'cert.pem'), 'utf8'),
       key: readFileSync(join(dir, 'key.pem'), 'utf8'),
     };
-  } catch {
-    return null;
+  } catch (error) {
+    throw new Error(`openssl is needed to make a test certificate: ${(error as Error).message}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

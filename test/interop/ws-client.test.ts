@@ -2,7 +2,7 @@
 // `wasmws serve` echo, over ws:// and wss://. Payloads at every length-encoding edge (RFC 6455
 // §5.2), fragments from ws, order, pings both ways, close codes and reasons on both sides.
 // Then a raw client that breaks the rules, to read the close code the server fails with.
-import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { echoHandler } from '../../src/cli/serve.js';
 import { createServer, type WebSocketServer } from '../../src/server/index.js';
@@ -56,11 +56,7 @@ function recordingEcho(side: ServerSide): Handler {
 
 const servers: WebSocketServer[] = [];
 const clients: Array<WebSocket | RawClient> = [];
-let certificate: { cert: string; key: string } | null = null;
-
-beforeAll(() => {
-  certificate = selfSignedCertificate();
-});
+const certificate = selfSignedCertificate();
 
 afterEach(async () => {
   for (const client of clients.splice(0)) {
@@ -123,10 +119,9 @@ for (const secure of [false, true]) {
     let clientOptions: WebSocket.ClientOptions;
 
     async function setUp(options: Partial<ServerOptions> = {}) {
-      if (secure && certificate === null) throw new Error('openssl is needed to make a test certificate');
-      const tls = secure ? { cert: certificate!.cert, key: certificate!.key } : undefined;
+      const tls = secure ? { cert: certificate.cert, key: certificate.key } : undefined;
       ({ url, side } = await startEcho({ tls, ...options }));
-      clientOptions = secure ? { ca: certificate!.cert } : {};
+      clientOptions = secure ? { ca: certificate.cert } : {};
       expect(url.startsWith(secure ? 'wss://127.0.0.1:' : 'ws://127.0.0.1:')).toBe(true);
       return open(url, clientOptions);
     }

@@ -37,7 +37,7 @@ async function startWsServer(secure: boolean, onConnection?: (ws: WebSocket) => 
   let https_: https.Server | undefined;
   let wss: WebSocketServer;
   if (secure) {
-    https_ = https.createServer({ cert: certificate!.cert, key: certificate!.key });
+    https_ = https.createServer({ cert: certificate.cert, key: certificate.key });
     wss = new WebSocketServer({ server: https_ });
     await new Promise<void>((resolve) => https_!.listen(0, '127.0.0.1', resolve));
   } else {
@@ -55,7 +55,7 @@ async function startWsServer(secure: boolean, onConnection?: (ws: WebSocket) => 
   });
   return {
     url: `${secure ? 'wss' : 'ws'}://127.0.0.1:${port}/echo`,
-    ca: secure ? certificate!.cert : undefined,
+    ca: secure ? certificate.cert : undefined,
     connection,
     errors,
     close: async () => {
@@ -71,7 +71,7 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-const schemes = certificate === null ? (['ws'] as const) : (['ws', 'wss'] as const);
+const schemes = ['ws', 'wss'] as const;
 
 describe.each(schemes)('our client against a ws server over %s://', (scheme) => {
   async function setUp(onConnection?: (ws: WebSocket) => void, options: { maxMessage?: number } = {}) {
