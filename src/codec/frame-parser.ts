@@ -83,6 +83,34 @@ function checkLimit(name: string, value: number | undefined, fallback: number): 
   return value;
 }
 
+// Parser states live in shared slabs, STATE_USED_BYTES per parser, rather than a typed array
+// each: a 136-byte Uint8Array is an off-heap ArrayBuffer with its own backing store (V8 keeps
+// only arrays up to 64 bytes on the heap), several hundred bytes of RSS per idle connection.
+// A parser's slot returns to the free list once the parser is collected; slabs are kept, so
+// the pool is as large as the most parsers alive at once (136 bytes each).
+const STATE_SLOTS_PER_SLAB = 256;
+const stateSlabs: Uint8Array[] = [];
+const freeStateSlots: number[] = [];
+let nextStateSlot = 0;
+const stateSlots = new FinalizationRegistry<number>((slot) => {
+  freeStateSlots.push(slot);
+});
+
+/** A zeroed state slot: its index (slab × STATE_SLOTS_PER_SLAB + slot in slab). */
+function takeStateSlot(): number {
+  const reused = freeStateSlots.pop();
+  if (reused !== undefined) {
+    const offset = (reused % STATE_SLOTS_PER_SLAB) * STATE_USED_BYTES;
+    stateSlabs[(reused / STATE_SLOTS_PER_SLAB) | 0]!.fill(0, offset, offset + STATE_USED_BYTES);
+    return reused;
+  }
+  const slot = nextStateSlot++;
+  if (slot % STATE_SLOTS_PER_SLAB === 0) {
+    stateSlabs.push(new Uint8Array(STATE_SLOTS_PER_SLAB * STATE_USED_BYTES));
+  }
+  return slot;
+}
+
 /**
  * Push parser for RFC 6455 frames. Enforces every §5 rule (RSV, reserved opcodes,
  * masking by role, control frame length and FIN, minimal lengths, continuation order),
@@ -93,7 +121,9 @@ export class FrameParser {
   error: WebSocketError | null = null;
   private readonly sink: FrameSink;
   private readonly preferWasm: boolean;
-  private readonly state = new Uint8Array(STATE_USED_BYTES);
+  /** The slab holding this parser's state between pushes, and where in it. */
+  private readonly stateSlab: Uint8Array;
+  private readonly stateOffset: number;
   private deferred: Uint8Array | null = null;
   private bytesPushed = 0;
   private readonly validateUtf8: ((bytes: Uint8Array) => boolean) | undefined;
@@ -106,7 +136,11 @@ export class FrameParser {
     }
     this.sink = sink;
     this.preferWasm = options.wasm !== false;
-    const view = new DataView(this.state.buffer);
+    const slot = takeStateSlot();
+    this.stateSlab = stateSlabs[(slot / STATE_SLOTS_PER_SLAB) | 0]!;
+    this.stateOffset = (slot % STATE_SLOTS_PER_SLAB) * STATE_USED_BYTES;
+    stateSlots.register(this, slot);
+    const view = new DataView(this.stateSlab.buffer, this.stateOffset, STATE_USED_BYTES);
     view.setInt32(S_ROLE, options.role === 'server' ? ROLE_SERVER : ROLE_CLIENT, true);
     view.setInt32(S_ALLOWED_RSV, options.allowRsv1 === true ? 0x40 : 0, true);
     view.setFloat64(S_MAX_FRAME, checkLimit('maxFrame', options.maxFrame, DEFAULT_MAX_FRAME), true);
@@ -125,7 +159,7 @@ export class FrameParser {
 
   /** Whether the stream stopped mid-frame (bytes of an unfinished frame are pending). */
   get midFrame(): boolean {
-    const view = new DataView(this.state.buffer);
+    const view = new DataView(this.stateSlab.buffer, this.stateOffset, STATE_USED_BYTES);
     return this.deferred !== null || view.getInt32(S_IN_PAYLOAD, true) !== 0;
   }
 
@@ -159,7 +193,8 @@ export class FrameParser {
     const kernels = lease.kernels;
     const arena = kernels.bytes;
     const view = lease.view;
-    arena.set(this.state, STATE);
+    const stateOffset = this.stateOffset;
+    arena.set(this.stateSlab.subarray(stateOffset, stateOffset + STATE_USED_BYTES), STATE);
     let deferredLength = 0;
     if (this.deferred !== null) {
       arena.set(this.deferred, WINDOW);
@@ -194,7 +229,7 @@ export class FrameParser {
       if (deferredLength > 0) arena.copyWithin(WINDOW, position, end);
     }
     if (deferredLength > 0) this.deferred = arena.slice(WINDOW, WINDOW + deferredLength);
-    this.state.set(arena.subarray(STATE, STATE + STATE_USED_BYTES));
+    this.stateSlab.set(arena.subarray(STATE, STATE + STATE_USED_BYTES), stateOffset);
   }
 
   private deliver(lease: KernelLease, count: number): void {

@@ -103,7 +103,8 @@ export class Protocol {
   private nextEventIndex = 0;
   /** The peer's close body, to echo once the events before it were taken. */
   private pendingEcho: Uint8Array | null = null;
-  private output: OutputItem[] = [];
+  /** Made on the first frame queued: an idle connection holds no array. */
+  private output: OutputItem[] | null = null;
   private currentState: ProtocolState = 'open';
   private sentClose: ClosePayload | null = null;
   private receivedClose: ClosePayload | null = null;
@@ -286,6 +287,11 @@ export class Protocol {
     return event;
   }
 
+  private pushOutput(item: OutputItem): void {
+    if (this.output === null) this.output = [item];
+    else this.output.push(item);
+  }
+
   /**
    * Drains the output: each item is one frame's buffers (write them in order, ideally in
    * one vectored write with their neighbours), or END_OF_STREAM (half-close the transport).
@@ -293,8 +299,8 @@ export class Protocol {
   dataToSend(): OutputItem[] {
     this.closeBatch();
     const output = this.output;
-    this.output = [];
-    return output;
+    this.output = null;
+    return output ?? [];
   }
 
   /**
@@ -395,7 +401,7 @@ export class Protocol {
       return;
     }
     this.closeBatch();
-    this.output.push(
+    this.pushOutput(
       encodeFrame(opcode, payload, {
         fin,
         mask: this.mask,
@@ -436,7 +442,7 @@ export class Protocol {
       this.closeBatch();
       this.batchItem = [EMPTY];
       this.batchItemStart = batchSlabUsed;
-      this.output.push(this.batchItem);
+      this.pushOutput(this.batchItem);
       batchSlabWriter = this;
     }
     batchSlabUsed += encodeMaskedFrameInto(batchSlab, batchSlabUsed, opcode, payload, {
@@ -458,7 +464,7 @@ export class Protocol {
     if (this.eofSent) return;
     this.closeBatch();
     this.eofSent = true;
-    this.output.push(END_OF_STREAM);
+    this.pushOutput(END_OF_STREAM);
   }
 
   /** Nothing more may be sent: our close went out (RFC 6455 §5.5.1) or the stream is ended. */

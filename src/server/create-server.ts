@@ -73,6 +73,19 @@ export function createServer<Context = unknown>(options: ServerOptions<Context>)
   return new Acceptor(options, validateServerOptions(options as ServerOptions<unknown>));
 }
 
+const ACCEPTOR = Symbol('wasmws.acceptor');
+const SESSION = Symbol('wasmws.session');
+
+interface AcceptedSocket extends net.Socket {
+  [ACCEPTOR]: Acceptor<unknown>;
+  [SESSION]?: Session<unknown>;
+}
+
+// 'close' fires once per socket, so `on` rather than `once` (which wraps per call).
+function acceptedSocketOnClose(this: AcceptedSocket): void {
+  this[ACCEPTOR].forget(this);
+}
+
 class Acceptor<Context> implements WebSocketServer<Context> {
   readonly sessions = new Set<Session<Context>>();
   private readonly options: ServerOptions<Context>;
@@ -185,9 +198,10 @@ class Acceptor<Context> implements WebSocketServer<Context> {
     }
     this.connections.add(socket);
     this.handshaking.add(socket);
-    // Long-lived listeners are made where they capture only the socket: a closure made in
-    // the head reader's scope would keep the reader and the parsed head alive per connection.
-    socket.once('close', () => this.forget(socket));
+    // One module-level 'close' listener finds the acceptor (and, once upgraded, the session)
+    // through the socket: no closure, bound `once` wrapper or captured head reader per connection.
+    (socket as AcceptedSocket)[ACCEPTOR] = this as Acceptor<unknown>;
+    socket.on('close', acceptedSocketOnClose);
     this.readHead(socket);
   };
 
@@ -236,7 +250,7 @@ class Acceptor<Context> implements WebSocketServer<Context> {
   private adopt(socket: net.Socket, session: Session<Context>): void {
     this.handshaking.delete(socket);
     this.sessions.add(session);
-    socket.once('close', () => this.sessions.delete(session));
+    (socket as AcceptedSocket)[SESSION] = session as Session<unknown>;
   }
 
   private stopHandshakeTimer(socket: net.Socket): void {
@@ -244,7 +258,10 @@ class Acceptor<Context> implements WebSocketServer<Context> {
     this.handshakeTimers.delete(socket);
   }
 
-  private forget(socket: net.Socket): void {
+  /** @internal The socket closed: it leaves every set (and its session, if upgraded, `sessions`). */
+  forget(socket: net.Socket): void {
+    const session = (socket as AcceptedSocket)[SESSION];
+    if (session !== undefined) this.sessions.delete(session as Session<Context>);
     this.stopHandshakeTimer(socket);
     this.connections.delete(socket);
     this.handshaking.delete(socket);

@@ -149,9 +149,13 @@ export class RequestHeadReader {
     if (colon <= 0 || !FIELD_NAME.test(text.slice(0, colon))) {
       return this.fail(400, 'Malformed header line: expected a token name directly followed by ":"');
     }
-    const value = trimOws(text.slice(colon + 1));
-    if (INVALID_FIELD_VALUE.test(value)) return this.fail(400, 'Header value contains a control character');
-    const name = text.slice(0, colon).toLowerCase();
+    const trimmed = trimOws(text.slice(colon + 1));
+    if (INVALID_FIELD_VALUE.test(trimmed)) return this.fail(400, 'Header value contains a control character');
+    // The headers live as long as the session (`session.handshake.headers`): usual names and
+    // values are shared constants rather than fresh strings per connection.
+    const value = COMMON_STRINGS.get(trimmed) ?? trimmed;
+    const lowered = text.slice(0, colon).toLowerCase();
+    const name = COMMON_STRINGS.get(lowered) ?? lowered;
     const existing = this.headers[name];
     if (existing === undefined) this.headers[name] = value;
     else if (typeof existing === 'string') this.headers[name] = [existing, value];
@@ -198,6 +202,30 @@ function joinChunks(chunks: readonly Uint8Array[], length: number): Uint8Array {
   }
   return joined;
 }
+
+const COMMON_STRINGS = new Map(
+  [
+    'host',
+    'upgrade',
+    'connection',
+    'origin',
+    'user-agent',
+    'sec-websocket-key',
+    'sec-websocket-version',
+    'sec-websocket-protocol',
+    'sec-websocket-extensions',
+    'cache-control',
+    'pragma',
+    'accept-encoding',
+    'accept-language',
+    'websocket',
+    'Upgrade',
+    'keep-alive, Upgrade',
+    '13',
+    'no-cache',
+    'permessage-deflate; client_max_window_bits',
+  ].map((text) => [text, text]),
+);
 
 function trimOws(text: string): string {
   let start = 0;

@@ -133,7 +133,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
 
   private currentState: SessionState = 'connecting';
   /** Output collected from the engine and not yet written: one `write` per turn. */
-  private queue: Uint8Array[] = [];
+  private queue: Uint8Array[] | null = null;
   private queuedBytes = 0;
   private endQueued = false;
   private ended = false;
@@ -388,7 +388,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
       }
       if (this.endQueued) continue; // nothing may follow the end of stream
       for (const chunk of item) {
-        this.queue.push(chunk);
+        if (this.queue === null) this.queue = [chunk];
+        else this.queue.push(chunk);
         this.queuedBytes += chunk.length;
       }
     }
@@ -398,14 +399,14 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private flush(): void {
     if (this.currentState === 'connecting') return;
     if (this.currentState === 'closed') {
-      this.queue = [];
+      this.queue = null;
       this.queuedBytes = 0;
       return;
     }
     try {
-      if (this.queue.length > 0) {
+      if (this.queue !== null && this.queue.length > 0) {
         const chunks = this.queue;
-        this.queue = [];
+        this.queue = null;
         this.queuedBytes = 0;
         if (!this.ended) this.transport.write(chunks);
       }
@@ -464,7 +465,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     if (this.currentState === 'closed') return;
     this.currentState = 'closed';
     this.clearTimers();
-    this.queue = [];
+    this.queue = null;
     this.queuedBytes = 0;
     const { code, reason } = this.outcome ?? { code: 1006, reason: '' };
     try {

@@ -81,19 +81,22 @@ export class SocketTransport implements Transport {
   write(chunks: readonly Uint8Array[]): void {
     const socket = this.socket;
     if (socket.destroyed || socket.writableEnded || chunks.length === 0) return;
+    // Made on the first write: a connection that never writes does not pay for the closure.
+    if (this.onFlushed === null) this.onFlushed = () => this.flushed();
+    const onFlushed = this.onFlushed;
     if (chunks.length === 1) {
-      socket.write(chunks[0]!, this.onFlushed);
+      socket.write(chunks[0]!, onFlushed);
     } else {
       let total = 0;
       for (const chunk of chunks) total += chunk.length;
       if (total < CONCAT_BELOW) {
-        socket.write(Buffer.concat(chunks, total), this.onFlushed);
+        socket.write(Buffer.concat(chunks, total), onFlushed);
       } else {
         // Corked writes are handed to the kernel together (one writev) on uncork.
         socket.cork();
         const last = chunks.length - 1;
         for (let i = 0; i < last; i++) socket.write(chunks[i]!);
-        socket.write(chunks[last]!, this.onFlushed);
+        socket.write(chunks[last]!, onFlushed);
         socket.uncork();
       }
     }
@@ -150,14 +153,16 @@ export class SocketTransport implements Transport {
     this.events.drain();
   }
 
-  private readonly onFlushed = (): void => {
+  private onFlushed: (() => void) | null = null;
+
+  private flushed(): void {
     const socket = this.socket;
     // With writableNeedDrain set node emits 'drain' itself, right after this callback.
     if (!this.awaitingFlush || socket.writableLength > 0 || socket.writableNeedDrain || socket.destroyed)
       return;
     this.awaitingFlush = false;
     this.events.drain();
-  };
+  }
 
   /** @internal */
   onError(error: Error): void {
