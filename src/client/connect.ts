@@ -193,13 +193,7 @@ function tlsOptions(options: ConnectOptions<unknown>): tls.ConnectionOptions {
 }
 
 const SESSION_OPTION_NAMES = [
-  'maxFrame',
-  'maxMessage',
-  'closeTimeout',
-  'idleTimeout',
-  'pingInterval',
-  'pongTimeout',
-  'highWaterMark',
+  ...NUMERIC_SESSION_OPTIONS,
   'wasm',
   'clock',
 ] as const satisfies readonly (keyof SessionOptions)[];
