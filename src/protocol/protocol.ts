@@ -98,7 +98,8 @@ export class Protocol {
   private readonly maskKeys: MaskKeySource | undefined;
   private readonly allocate: ((size: number) => Uint8Array) | undefined;
   private readonly wasm: boolean;
-  private events: ProtocolEvent[] = [];
+  /** Events not yet taken; null while there are none (most idle connections). */
+  private events: ProtocolEvent[] | null = null;
   /** Index of the next event {@link nextEvent} hands out. */
   private nextEventIndex = 0;
   /** The peer's close body, to echo once the events before it were taken. */
@@ -173,7 +174,7 @@ export class Protocol {
     this.eofReceived = true;
     this.completeEcho();
     // Ended before the closing handshake completed: report 1006 (RFC 6455 §7.1.5).
-    if (!this.discarding) this.events.push({ type: 'close', code: ABNORMAL_CLOSURE, reason: '' });
+    if (!this.discarding) this.pushEvent({ type: 'close', code: ABNORMAL_CLOSURE, reason: '' });
     this.discarding = true;
     this.currentState = 'closed';
     // The server has usually ended already; the client ends once the server has (§7.1.1).
@@ -263,8 +264,10 @@ export class Protocol {
 
   /** Drains the events found so far, in order; a received close is echoed now if due. */
   eventsReceived(): ProtocolEvent[] {
-    const events = this.nextEventIndex === 0 ? this.events : this.events.slice(this.nextEventIndex);
-    this.events = [];
+    const pending = this.events;
+    const events =
+      pending === null ? [] : this.nextEventIndex === 0 ? pending : pending.slice(this.nextEventIndex);
+    this.events = null;
     this.nextEventIndex = 0;
     this.completeEcho();
     return events;
@@ -275,16 +278,21 @@ export class Protocol {
    * the application sends while handling the events before it goes out first.
    */
   nextEvent(): ProtocolEvent | undefined {
-    if (this.nextEventIndex === this.events.length) {
-      if (this.nextEventIndex !== 0) {
-        this.events = [];
-        this.nextEventIndex = 0;
-      }
+    const pending = this.events;
+    if (pending === null) return undefined;
+    if (this.nextEventIndex === pending.length) {
+      this.events = null;
+      this.nextEventIndex = 0;
       return undefined;
     }
-    const event = this.events[this.nextEventIndex++];
+    const event = pending[this.nextEventIndex++];
     if (event.type === 'close') this.completeEcho();
     return event;
+  }
+
+  private pushEvent(event: ProtocolEvent): void {
+    if (this.events === null) this.events = [event];
+    else this.events.push(event);
   }
 
   private pushOutput(item: OutputItem): void {
@@ -316,9 +324,9 @@ export class Protocol {
   onMessage(opcode: number, data: Uint8Array): void {
     if (this.discarding) return;
     if (opcode === Opcode.Text) {
-      this.events.push({ type: 'message', data: utf8Decoder.decode(data), isBinary: false });
+      this.pushEvent({ type: 'message', data: utf8Decoder.decode(data), isBinary: false });
     } else {
-      this.events.push({ type: 'message', data: this.copyMessage(data), isBinary: true });
+      this.pushEvent({ type: 'message', data: this.copyMessage(data), isBinary: true });
     }
   }
 
@@ -330,10 +338,10 @@ export class Protocol {
       // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless our close
       // frame already went out (§5.5.1: it is the last frame we send).
       if (this.sentClose === null) this.sendFrame(Opcode.Pong, payload.slice(), true);
-      this.events.push({ type: 'ping', data: payload.slice() });
+      this.pushEvent({ type: 'ping', data: payload.slice() });
     } else if (opcode === Opcode.Pong) {
       // RFC 6455 §5.5.3: an unsolicited pong needs no response.
-      this.events.push({ type: 'pong', data: payload.slice() });
+      this.pushEvent({ type: 'pong', data: payload.slice() });
     } else if (opcode === Opcode.Close) {
       this.receiveClose(payload);
     }
@@ -343,7 +351,7 @@ export class Protocol {
   /** @internal */
   onError(error: WebSocketError): void {
     if (this.discarding) return;
-    this.events.push({ type: 'error', error });
+    this.pushEvent({ type: 'error', error });
     const reason = utf8Encoder.encode(error.message).length <= MAX_CLOSE_REASON_BYTES ? error.message : '';
     this.failWith(error.closeCode, reason, encodeClosePayload(error.closeCode, reason));
   }
@@ -359,7 +367,7 @@ export class Protocol {
     this.receivedClose = close;
     // RFC 6455 §5.5.1: nothing the peer sends after its close frame is processed.
     this.discarding = true;
-    this.events.push({ type: 'close', code: close.code, reason: close.reason });
+    this.pushEvent({ type: 'close', code: close.code, reason: close.reason });
     // RFC 6455 §5.5.1: answer a close with a close, once, carrying the peer's code and
     // reason; deferred until the close event is taken (see nextEvent).
     this.pendingEcho = payload.slice();
