@@ -610,22 +610,7 @@ export function accept<Context = unknown>(
   handler: Handler<Context>,
   options: SessionOptions & { context?: Context } = {},
 ): WebSocketSession<Context> {
-  const engine = new Protocol({
-    role: 'server',
-    maxFrame: options.maxFrame,
-    maxMessage: options.maxMessage,
-    wasm: options.wasm,
-    validateUtf8: options.validateUtf8,
-  });
-  return new WebSocketSession({
-    role: 'server',
-    transport,
-    engine,
-    handshake,
-    handler,
-    options,
-    context: options.context,
-  });
+  return startSession('server', transport, handshake, handler, options);
 }
 
 /**
@@ -644,8 +629,22 @@ export function createClientSession<Context = unknown>(
     allocate?: (size: number) => Uint8Array;
   } = {},
 ): WebSocketSession<Context> {
+  return startSession('client', transport, handshake, handler, options);
+}
+
+function startSession<Context>(
+  role: 'server' | 'client',
+  transport: Transport,
+  handshake: HandshakeInfo,
+  handler: Handler<Context>,
+  options: SessionOptions & {
+    context?: Context;
+    maskKeys?: () => number;
+    allocate?: (size: number) => Uint8Array;
+  },
+): WebSocketSession<Context> {
   const engine = new Protocol({
-    role: 'client',
+    role,
     maxFrame: options.maxFrame,
     maxMessage: options.maxMessage,
     wasm: options.wasm,
@@ -654,7 +653,7 @@ export function createClientSession<Context = unknown>(
     allocate: options.allocate,
   });
   return new WebSocketSession({
-    role: 'client',
+    role,
     transport,
     engine,
     handshake,
