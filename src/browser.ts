@@ -1,5 +1,5 @@
-// The browser entry: the codec, the handshake helpers and the sans-I/O protocol, none of
-// which touch `node:` modules, `Buffer` or timers.
+// The browser entry: the codec, the handshake helpers, the sans-I/O protocol and the
+// in-memory transport pair, none of which touch `node:` modules or `Buffer`.
 export * from './codec/index.js';
 export { parseExtensions, serializeExtensions } from './extensions/extensions-header.js';
 export * from './handshake/http1.js';
@@ -11,3 +11,4 @@ export {
   type ProtocolOptions,
   type ProtocolState,
 } from './protocol/types.js';
+export { createMemoryPair, type MemoryPairOptions, type MemoryTransport } from './session/memory-pair.js';

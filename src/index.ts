@@ -39,5 +39,4 @@ export type {
   Transport,
   TransportEvents,
 } from './session/types.js';
-export { createMemoryPair } from './transports/memory-pair.js';
 export { SocketTransport } from './transports/net-socket.js';

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { CloseError } from '../../src/api/close-error.js';
 import { messageHandler, messages } from '../../src/api/messages.js';
 import { WebSocketError } from '../../src/codec/errors.js';
+import { createMemoryPair } from '../../src/session/memory-pair.js';
 import { accept, createClientSession } from '../../src/session/session.js';
 import type { Session } from '../../src/session/types.js';
-import { createMemoryPair } from '../../src/transports/memory-pair.js';
 import { connectedSessions, handshake, RawPeer, recorder, settle } from '../session/helpers.js';
 
 /** Consumes the iterator to its end: what it yielded and what it threw. */

@@ -1,13 +1,13 @@
 // Session test helpers: a manual clock, a recording handler, a raw peer that speaks frames
 // by hand, and a server session connected to a client session over a memory pair.
 
-import { accept, createClientSession, type WebSocketSession } from '../../src/session/session.js';
-import type { Clock, Handler, HandshakeInfo, Session, SessionOptions } from '../../src/session/types.js';
 import {
   createMemoryPair,
   type MemoryPairOptions,
   type MemoryTransport,
-} from '../../src/transports/memory-pair.js';
+} from '../../src/session/memory-pair.js';
+import { accept, createClientSession, type WebSocketSession } from '../../src/session/session.js';
+import type { Clock, Handler, HandshakeInfo, Session, SessionOptions } from '../../src/session/types.js';
 import { buildFrame, closeBody, type FrameSpec, type ParsedFrame, parseChunks } from '../support/frames.js';
 
 /** Lets every queued microtask run (setImmediate comes after them all). */

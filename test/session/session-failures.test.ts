@@ -1,8 +1,8 @@
 // Transport errors, handler exceptions, protocol violations, drops and terminate().
 import { describe, expect, it } from 'vitest';
+import { createMemoryPair } from '../../src/session/memory-pair.js';
 import { accept, createClientSession } from '../../src/session/session.js';
 import type { TransportEvents } from '../../src/session/types.js';
-import { createMemoryPair } from '../../src/transports/memory-pair.js';
 import { connectedSessions, handshake, RawPeer, recorder, serverWithRawClient, settle } from './helpers.js';
 
 describe('transport failures', () => {

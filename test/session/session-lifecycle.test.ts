@@ -1,8 +1,8 @@
 // Activation, message flow, write coalescing and the closing handshake.
 import { describe, expect, it } from 'vitest';
+import { createMemoryPair } from '../../src/session/memory-pair.js';
 import { accept } from '../../src/session/session.js';
 import type { Session } from '../../src/session/types.js';
-import { createMemoryPair } from '../../src/transports/memory-pair.js';
 import {
   clientFrame,
   connectedSessions,

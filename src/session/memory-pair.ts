@@ -3,7 +3,7 @@
 // event per `write` call, so backpressure, half-close and teardown behave like a socket's:
 // `end()` reaches the peer as `end`, a side is `closed` once it has both sent and received
 // end-of-stream, and `destroy()` closes both sides at once, dropping undelivered bytes.
-import type { Transport, TransportEvents } from '../session/types.js';
+import type { Transport, TransportEvents } from './types.js';
 
 /** Options of {@link createMemoryPair}. */
 export interface MemoryPairOptions {

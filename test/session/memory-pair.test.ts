@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { createMemoryPair, type MemoryTransport } from '../../src/session/memory-pair.js';
 import type { TransportEvents } from '../../src/session/types.js';
-import { createMemoryPair, type MemoryTransport } from '../../src/transports/memory-pair.js';
 
 const bytes = (...values: number[]) => Uint8Array.from(values);
 
