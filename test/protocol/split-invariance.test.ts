@@ -1,113 +1,156 @@
-// Protocol: split invariance. A random stream of valid frames (messages whole and
-// fragmented, code points cut across fragments, pings and pongs between fragments, all
-// length encodings), ending open, with a close, or with a violation, gives the same
-// events, output and state whether it is fed whole, byte by byte, or cut at random.
-import { describe, expect, it } from 'vitest';
-import { writeHeader } from '../../src/codec/encoder.js';
+// Protocol: split invariance. A stream of valid frames (messages whole and fragmented,
+// code points cut across fragments, pings and pongs between fragments, all length
+// encodings), ending open, with a close, or with a violation, gives the same events,
+// output and state whether it is fed whole, byte by byte, or cut in any other way.
+// fast-check properties; the seed is fixed in test/support/fast-check-setup.ts.
+import { fc, test } from '@fast-check/vitest';
+import { describe, expect } from 'vitest';
 import type { Protocol } from '../../src/protocol/protocol.js';
 import type { ProtocolEvent } from '../../src/protocol/types.js';
+import {
+  BOUNDARY_CHARS,
+  cutsFor,
+  everyByte,
+  maskKey,
+  pattern,
+  runs,
+  split,
+  spread,
+} from '../support/arbitraries.js';
+import { buildFrame, closeBody } from '../support/frames.js';
 import { concat, framesSent, makeProtocol } from './helpers.js';
-
-/** mulberry32: a small seeded PRNG, so a failure names the seed that reproduces it. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const ALPHABET = ['a', 'Z', ' ', '0', 'é', 'ß', '€', '中', '😀', '\u{10ffff}', '\ufeff'];
 const LENGTHS = [0, 1, 5, 125, 126, 127, 300, 65535, 65536, 70000];
+const encode = (s: string) => new TextEncoder().encode(s);
 
-class StreamBuilder {
-  readonly parts: Uint8Array[] = [];
-  constructor(
-    readonly random: () => number,
-    private readonly masked: boolean,
-  ) {}
+/** A ping (0x89) or pong (0x8a) with up to 125 bytes (RFC 6455 §5.5). */
+const control = fc.record({
+  byte0: fc.constantFrom(0x89, 0x8a),
+  length: fc.integer({ min: 0, max: 125 }),
+  seed: pattern,
+});
 
-  int(below: number): number {
-    return Math.floor(this.random() * below);
-  }
+/** A text or binary message, whole or in fragments cut anywhere (inside code points too). */
+const message = fc.record({
+  text: fc.boolean(),
+  // Long payloads are rare: byte-by-byte feeding pays for every byte.
+  length: fc.oneof(
+    { arbitrary: fc.integer({ min: 0, max: 129 }), weight: 9 },
+    { arbitrary: fc.constantFrom(...LENGTHS), weight: 1 },
+  ),
+  // Text repeats this until long enough; binary spreads `seed`.
+  chars: fc
+    .array(
+      fc.oneof(
+        fc.constantFrom(...ALPHABET),
+        fc.constantFrom(...BOUNDARY_CHARS),
+        fc.string({ unit: 'binary', minLength: 1, maxLength: 3 }),
+      ),
+      { minLength: 1, maxLength: 12 },
+    )
+    .map((parts) => parts.join('')),
+  seed: pattern,
+  fragments: fc.oneof(
+    { arbitrary: fc.constant<number[]>([]), weight: 3 },
+    {
+      arbitrary: fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 1, maxLength: 5 }),
+      weight: 2,
+    },
+  ),
+  // RFC 6455 §5.4: control frames may arrive between fragments.
+  between: fc.array(fc.option(control, { freq: 2 }), { maxLength: 5 }),
+});
 
-  frame(byte0: number, payload: Uint8Array): void {
-    const key = this.masked ? (this.random() * 2 ** 32) >>> 0 : undefined;
-    const header = new Uint8Array(14);
-    const at = writeHeader(header, byte0 & 0x0f, payload.length, (byte0 & 0x80) !== 0, false, key);
-    const body = payload.slice();
-    if (key !== undefined) for (let i = 0; i < body.length; i++) body[i] ^= header[at - 4 + (i & 3)];
-    this.parts.push(header.subarray(0, at), body);
-  }
+/** Frames that break one rule, each followed by a text frame the protocol must ignore. */
+const VIOLATIONS: Record<string, readonly [byte0: number, payload: Uint8Array][]> = {
+  'reserved opcode': [[0x83, new Uint8Array(0)]],
+  'a surrogate in text': [[0x81, Uint8Array.of(0xed, 0xa0, 0x80)]],
+  'stray continuation': [[0x80, Uint8Array.of(1)]],
+  'close code 1005 on the wire': [[0x88, Uint8Array.of(0x03, 0xed)]],
+  'one-byte close body': [[0x88, Uint8Array.of(0x03)]],
+  'close code 999': [[0x88, closeBody(999)]],
+  'close reason not UTF-8': [[0x88, concat([closeBody(1000), Uint8Array.of(0xc0, 0xaf)])]],
+  'ping of 126 bytes': [[0x89, new Uint8Array(126)]],
+  'fragmented ping': [[0x09, Uint8Array.of(1)]],
+  'RSV1 without an extension': [[0xc1, encode('x')]],
+  'new message inside a fragmented one': [
+    [0x01, encode('a')],
+    [0x81, encode('b')],
+  ],
+};
 
-  bytes(length: number): Uint8Array {
-    const out = new Uint8Array(length);
-    for (let i = 0; i < length; i++) out[i] = this.int(256);
-    return out;
-  }
+/** How the stream ends: still open, a close (and bytes after it), or a violation. */
+const ending = fc.oneof(
+  fc.constant({ kind: 'open' as const }),
+  fc.record({
+    kind: fc.constant('close' as const),
+    code: fc.constantFrom(1000, 1001, 1003, 1011, 3000, 4999),
+    reason: fc.constantFrom('', 'b', 'bye', 'bye é'),
+  }),
+  fc.record({
+    kind: fc.constant('violation' as const),
+    violation: fc.constantFrom(...Object.keys(VIOLATIONS)),
+  }),
+);
 
-  control(): void {
-    this.frame(this.random() < 0.5 ? 0x89 : 0x8a, this.bytes(this.int(126)));
-  }
+const stream = fc.record({
+  items: fc.array(fc.oneof({ arbitrary: control, weight: 1 }, { arbitrary: message, weight: 4 }), {
+    minLength: 1,
+    maxLength: 12,
+  }),
+  ending,
+  keys: fc.array(maskKey, { minLength: 1, maxLength: 8 }),
+});
 
-  /** A text or binary message, whole or in fragments cut anywhere (inside code points too). */
-  message(): void {
-    const text = this.random() < 0.5;
-    // Long payloads are rare: byte-by-byte feeding pays for every byte.
-    const length = this.random() < 0.1 ? LENGTHS[this.int(LENGTHS.length)] : this.int(130);
-    let payload: Uint8Array;
-    if (text) {
-      let s = '';
-      while (s.length < length) s += ALPHABET[this.int(ALPHABET.length)];
-      payload = new TextEncoder().encode(s);
-    } else {
-      payload = this.bytes(length);
+type Stream = typeof stream extends fc.Arbitrary<infer T> ? T : never;
+type Control = typeof control extends fc.Arbitrary<infer T> ? T : never;
+
+/** The bytes of `s`, masked with its keys in turn when the sender is a client. */
+function build(s: Stream, masked: boolean): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const frame = (byte0: number, payload: Uint8Array) => {
+    const key = masked ? s.keys[parts.length % s.keys.length] : undefined;
+    parts.push(
+      buildFrame({
+        opcode: byte0 & 0x0f,
+        fin: (byte0 & 0x80) !== 0,
+        rsv: byte0 & 0x70,
+        payload,
+        maskKey: key,
+      }),
+    );
+  };
+  const controlFrame = (c: Control) => frame(c.byte0, spread(c.seed, c.length));
+  for (const item of s.items) {
+    if ('byte0' in item) {
+      controlFrame(item);
+      continue;
     }
-    const cuts = [0];
-    for (let n = this.random() < 0.4 ? this.int(5) + 1 : 0; n > 0; n--)
-      cuts.push(this.int(payload.length + 1));
-    cuts.sort((x, y) => x - y).push(payload.length);
+    let payload: Uint8Array;
+    if (item.text) {
+      let text = '';
+      while (text.length < item.length) text += item.chars;
+      payload = encode(text);
+    } else payload = spread(item.seed, item.length);
+    const cuts = [0, ...item.fragments.map((f) => Math.floor(f * payload.length)).sort((x, y) => x - y)];
+    cuts.push(payload.length);
     for (let i = 0; i + 1 < cuts.length; i++) {
       const last = i + 2 === cuts.length;
-      const opcode = i === 0 ? (text ? 1 : 2) : 0;
-      this.frame((last ? 0x80 : 0) | opcode, payload.subarray(cuts[i], cuts[i + 1]));
-      if (!last && this.random() < 0.3) this.control();
+      const opcode = i === 0 ? (item.text ? 1 : 2) : 0;
+      frame((last ? 0x80 : 0) | opcode, payload.subarray(cuts[i], cuts[i + 1]));
+      const between = item.between[i];
+      if (!last && between) controlFrame(between);
     }
   }
-
-  /** How the stream ends: still open, a close (and bytes after it), or a violation. */
-  ending(): void {
-    const kind = this.int(3);
-    if (kind === 1) {
-      const code = [1000, 1001, 1003, 1011, 3000, 4999][this.int(6)];
-      const reason = new TextEncoder().encode('bye é'.slice(0, this.int(6)));
-      this.frame(0x88, concat([new Uint8Array([code >> 8, code & 0xff]), reason]));
-      this.frame(0x81, new TextEncoder().encode('after the close'));
-    } else if (kind === 2) {
-      const violations = [
-        [0x83, new Uint8Array(0)], // reserved opcode
-        [0x81, new Uint8Array([0xed, 0xa0, 0x80])], // a surrogate
-        [0x80, new Uint8Array([1])], // stray continuation
-        [0x88, new Uint8Array([0x03, 0xed])], // close code 1005
-      ] as const;
-      const [byte0, payload] = violations[this.int(violations.length)];
-      this.frame(byte0, payload);
-      this.frame(0x81, new TextEncoder().encode('after the violation'));
-    }
+  if (s.ending.kind === 'close') {
+    frame(0x88, closeBody(s.ending.code, s.ending.reason));
+    frame(0x81, encode('after the close'));
+  } else if (s.ending.kind === 'violation') {
+    for (const [byte0, payload] of VIOLATIONS[s.ending.violation]) frame(byte0, payload);
+    frame(0x81, encode('after the violation'));
   }
-}
-
-function randomStream(seed: number, masked: boolean): Uint8Array {
-  const builder = new StreamBuilder(prng(seed), masked);
-  for (let n = builder.int(12) + 1; n > 0; n--) {
-    if (builder.random() < 0.2) builder.control();
-    else builder.message();
-  }
-  builder.ending();
-  return concat(builder.parts);
+  return concat(parts);
 }
 
 /** What a feeding produced, in a form `toEqual` compares exactly. */
@@ -127,27 +170,17 @@ function outcome(p: Protocol, events: ProtocolEvent[]) {
   };
 }
 
-function feedIn(role: 'server' | 'client', wasm: boolean, stream: Uint8Array, cuts: number[]) {
+function feedIn(role: 'server' | 'client', wasm: boolean, bytes: Uint8Array, cuts: number[]) {
   const p = makeProtocol(role, { wasm });
   const events: ProtocolEvent[] = [];
   let from = 0;
-  for (const to of [...cuts, stream.length]) {
+  for (const to of [...cuts, bytes.length]) {
     // A fresh copy per chunk: the protocol must not keep the caller's buffer.
-    p.receiveData(stream.slice(from, to));
+    p.receiveData(bytes.slice(from, to));
     events.push(...p.eventsReceived());
     from = to;
   }
   return outcome(p, events);
-}
-
-function randomCuts(random: () => number, length: number): number[] {
-  const cuts: number[] = [];
-  for (let at = 0; ; ) {
-    // Mostly small steps (headers cut in every way), sometimes large ones.
-    at += random() < 0.8 ? 1 + Math.floor(random() * 16) : 1 + Math.floor(random() * 70000);
-    if (at >= length) return cuts;
-    cuts.push(at);
-  }
 }
 
 describe.each([
@@ -156,17 +189,19 @@ describe.each([
   ['client', true],
   ['client', false],
 ] as const)('split invariance, %s, wasm %s', (role, wasm) => {
-  it.each(Array.from({ length: 12 }, (_, i) => 1000 + i))('seed %i', (seed) => {
-    const stream = randomStream(seed, role === 'server');
-    const whole = feedIn(role, wasm, stream, []);
-    expect(whole.events.length).toBeGreaterThan(0);
-    if (stream.length <= 20000) {
-      const byByte = Array.from({ length: stream.length - 1 }, (_, i) => i + 1);
-      expect(feedIn(role, wasm, stream, byByte)).toEqual(whole);
-    }
-    const random = prng(seed * 7919);
-    for (let round = 0; round < 3; round++) {
-      expect(feedIn(role, wasm, stream, randomCuts(random, stream.length))).toEqual(whole);
-    }
-  });
+  test.prop([stream, fc.tuple(split, split, split)], { numRuns: runs(40) })(
+    'whole, byte by byte and cut three other ways: same events, output and state',
+    (s, splits) => {
+      const bytes = build(s, role === 'server');
+      const whole = feedIn(role, wasm, bytes, []);
+      expect(whole.events.length).toBeGreaterThan(0);
+      // The ending is seen: a violation fails the connection, a close is received.
+      if (s.ending.kind === 'violation') expect(whole.events.some((e) => e.type === 'error')).toBe(true);
+      if (s.ending.kind === 'close')
+        expect(whole.closeReceived).toEqual({ code: s.ending.code, reason: s.ending.reason });
+      if (bytes.length <= 20000) expect(feedIn(role, wasm, bytes, everyByte(bytes.length))).toEqual(whole);
+      for (const shape of splits)
+        expect(feedIn(role, wasm, bytes, cutsFor(shape, bytes.length))).toEqual(whole);
+    },
+  );
 });
