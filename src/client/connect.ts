@@ -4,18 +4,19 @@
 // arguments), always as a rejection, and leaves no socket behind.
 import { isUtf8 } from 'node:buffer';
 import type * as tls from 'node:tls';
+import { DEFAULT_MAX_HEAD_BYTES } from '../handshake/head-bytes.js';
 import {
   buildUpgradeRequest,
   generateKey,
   type HeaderList,
   validateUpgradeResponse,
 } from '../handshake/http1.js';
+import { DEFAULT_MAX_ERROR_BODY } from '../handshake/response-head.js';
 import { createClientSession, systemClock } from '../session/session.js';
 import type { Handler, HandshakeInfo, Session, SessionOptions } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
 import { ConnectError } from './connect-error.js';
 import { openHandshake } from './opening-handshake.js';
-import { DEFAULT_MAX_ERROR_BODY, DEFAULT_MAX_HEAD } from './response-head.js';
 import { parseWebSocketUrl } from './websocket-url.js';
 
 /** Default `handshakeTimeout`: 10 s, from the call to a validated 101 (DNS, TCP and TLS included). */
@@ -105,7 +106,7 @@ export async function connect<Context = unknown>(
   for (const name of NUMERIC_SESSION_OPTIONS) checkNonNegative(name, options[name]);
   const handshakeTimeout =
     checkNonNegative('handshakeTimeout', options.handshakeTimeout) ?? DEFAULT_HANDSHAKE_TIMEOUT;
-  const maxHead = checkNonNegative('maxResponseHead', options.maxResponseHead) ?? DEFAULT_MAX_HEAD;
+  const maxHead = checkNonNegative('maxResponseHead', options.maxResponseHead) ?? DEFAULT_MAX_HEAD_BYTES;
   const maxErrorBody = checkNonNegative('maxErrorBody', options.maxErrorBody) ?? DEFAULT_MAX_ERROR_BODY;
   const protocols =
     typeof options.protocols === 'string' ? [options.protocols] : [...(options.protocols ?? [])];

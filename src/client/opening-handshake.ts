@@ -6,9 +6,9 @@
 // handshaking (request written, waiting for the answer) → settled.
 import * as net from 'node:net';
 import * as tls from 'node:tls';
+import { type ReadResult, type ResponseHead, ResponseReader } from '../handshake/response-head.js';
 import type { Clock } from '../session/types.js';
 import { ConnectError, type ConnectPhase, socketFailure } from './connect-error.js';
-import { type ReadResult, type ResponseHead, ResponseReader } from './response-head.js';
 import type { WebSocketTarget } from './websocket-url.js';
 
 /** Options of {@link openHandshake}. */

@@ -1,7 +1,8 @@
 /**
  * HTTP header fields as both sides of the opening handshake read and write them: the map type that
- * comes in, the list type that goes out, list and single-value readers (RFC 9110 §5.6.1), and the
- * checks that keep a caller's header from injecting a line.
+ * comes in, the list type that goes out, the one field-line grammar both head readers use (RFC 9112
+ * §5), list and single-value readers (RFC 9110 §5.6.1), and the checks that keep a caller's header
+ * from injecting a line.
  *
  * Readers never throw (a peer's header is data); the checks on what our caller gives throw `TypeError`.
  */
@@ -43,6 +44,68 @@ export function listIncludes(value: string | readonly string[] | undefined, toke
   return splitList(value).some((element) => element.toLowerCase() === token);
 }
 
+// field-value: HTAB, SP, VCHAR and obs-text (RFC 9110 §5.5); anything else, CR and LF above all,
+// would let a value start a new header line.
+const INVALID_FIELD_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
+
+/**
+ * Tells whether `text` may be a field value or a reason phrase (RFC 9110 §5.5, RFC 9112 §4): HTAB,
+ * SP, VCHAR and obs-text only.
+ *
+ * @param text - the candidate, one character per byte.
+ */
+export function isFieldValue(text: string): boolean {
+  return !INVALID_FIELD_VALUE_CHAR.test(text);
+}
+
+/** One field line of a peer's head as {@link parseFieldLine} read it, or what is wrong with it. */
+export type FieldLine =
+  /** `name` as sent (not lower-cased); `value` without surrounding whitespace. */
+  | { kind: 'field'; name: string; value: string }
+  /** The line starts with whitespace: obsolete line folding (RFC 9112 §5.2). */
+  | { kind: 'obs-fold' }
+  /** No token name directly followed by `:`, or a CR or LF inside the line. */
+  | { kind: 'malformed' }
+  /** The value holds a control character (RFC 9110 §5.5). */
+  | { kind: 'invalid-value'; name: string };
+
+/**
+ * Parses one field line of a request or response head, without its CRLF (RFC 9112 §5):
+ * `field-name ":" OWS field-value OWS`. Never throws: a peer's line is data.
+ *
+ * @param line - the line, one character per byte (see `latin1Text`).
+ */
+export function parseFieldLine(line: string): FieldLine {
+  // RFC 9112 §5.2: obs-fold may be refused, and both readers refuse it.
+  const first = line.charCodeAt(0);
+  if (first === 0x20 || first === 0x09) return { kind: 'obs-fold' };
+  if (line.includes('\r') || line.includes('\n')) return MALFORMED_FIELD_LINE;
+  const colon = line.indexOf(':');
+  // RFC 9112 §5.1: no whitespace is allowed between the field name and the colon.
+  const name = line.slice(0, colon);
+  if (colon <= 0 || !isToken(name)) return MALFORMED_FIELD_LINE;
+  const value = trimOws(line.slice(colon + 1));
+  if (!isFieldValue(value)) return { kind: 'invalid-value', name };
+  return { kind: 'field', name, value };
+}
+
+const MALFORMED_FIELD_LINE: FieldLine = { kind: 'malformed' };
+
+/**
+ * Adds a received value to a header map: the first becomes a string, a repeat turns it into an
+ * array of the values in order.
+ *
+ * @param headers - the map, changed in place.
+ * @param name - the lower-case name.
+ * @param value - the value.
+ */
+export function appendHeaderValue(headers: HeaderMap, name: string, value: string): void {
+  const existing = headers[name];
+  if (existing === undefined) headers[name] = value;
+  else if (typeof existing === 'string') headers[name] = [existing, value];
+  else existing.push(value);
+}
+
 /**
  * Reads a header that must appear once: its trimmed value, `undefined` if absent, `null` if repeated.
  * (Node joins most repeated headers into one value with `, `; those fail the value's own checks.)
@@ -53,9 +116,9 @@ export function listIncludes(value: string | readonly string[] | undefined, toke
 export function singleHeader(headers: HeaderMap, name: string): string | undefined | null {
   const value = headers[name];
   if (value === undefined) return undefined;
-  if (typeof value === 'string') return trimWhitespace(value);
+  if (typeof value === 'string') return trimOws(value);
   if (value.length === 0) return undefined;
-  return value.length === 1 ? trimWhitespace(value[0]!) : null;
+  return value.length === 1 ? trimOws(value[0]!) : null;
 }
 
 /**
@@ -81,10 +144,6 @@ export function validateHeaderName(name: string): void {
   }
 }
 
-// field-value: HTAB, SP, VCHAR and obs-text (RFC 9110 §5.5); anything else, CR and LF above all,
-// would let a value start a new header line.
-const INVALID_FIELD_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
-
 /**
  * Checks a header value given by our caller.
  *
@@ -93,7 +152,7 @@ const INVALID_FIELD_VALUE_CHAR = /[^\t\x20-\x7e\x80-\xff]/;
  * @throws TypeError if `value` holds CR, LF, another control character or a character above U+00FF.
  */
 export function validateHeaderValue(name: string, value: string): void {
-  if (typeof value !== 'string' || INVALID_FIELD_VALUE_CHAR.test(value)) {
+  if (typeof value !== 'string' || !isFieldValue(value)) {
     throw new TypeError(`Invalid value for header ${name}: ${JSON.stringify(value)}`);
   }
 }
@@ -138,11 +197,23 @@ function splitList(value: string | readonly string[] | undefined): string[] {
   const text = typeof value === 'string' ? value : value.join(',');
   return text
     .split(',')
-    .map(trimWhitespace)
+    .map(trimOws)
     .filter((element) => element !== '');
 }
 
-// OWS = *( SP / HTAB ) (RFC 9110 §5.6.3)
-function trimWhitespace(text: string): string {
-  return text.replace(/^[ \t]+|[ \t]+$/g, '');
+/**
+ * Drops the optional whitespace around a value: OWS = *( SP / HTAB ) (RFC 9110 §5.6.3).
+ *
+ * @param text - the value as received.
+ */
+export function trimOws(text: string): string {
+  let start = 0;
+  let end = text.length;
+  while (start < end && isOwsChar(text.charCodeAt(start))) start++;
+  while (end > start && isOwsChar(text.charCodeAt(end - 1))) end--;
+  return start === 0 && end === text.length ? text : text.slice(start, end);
+}
+
+function isOwsChar(code: number): boolean {
+  return code === 0x20 || code === 0x09;
 }

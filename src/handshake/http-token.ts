@@ -1,10 +1,16 @@
 /**
  * The HTTP `token` grammar (RFC 9110 §5.6.2, formerly RFC 7230 §3.2.6), shared by the handshake
- * headers and the `Sec-WebSocket-Extensions` grammar.
+ * headers, the head readers and the `Sec-WebSocket-Extensions` grammar.
  */
 
-// tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/**
+ * One `tchar` as a regular-expression character class, for grammars that embed a token (the
+ * request line's method):
+ * tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+ */
+export const TCHAR_PATTERN = "[!#$%&'*+\\-.^_`|~0-9A-Za-z]";
+
+const TOKEN = new RegExp(`^${TCHAR_PATTERN}+$`);
 
 /**
  * Tells whether `text` is a non-empty HTTP token.

@@ -8,12 +8,12 @@ import * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { encodeClosePayload } from '../codec/close-codes.js';
+import { bodyFramingError, RequestHeadReader } from '../handshake/request-head.js';
 import { DEFAULT_CLOSE_TIMEOUT } from '../session/session.js';
 import type { Session } from '../session/types.js';
 import { completeUpgrade } from './complete-upgrade.js';
 import { type ListenerSettings, validateServerOptions } from './options.js';
 import { answerAndClose } from './rejection.js';
-import { bodyFramingError, RequestHeadReader } from './request-head.js';
 import type { ServerOptions } from './types.js';
 
 // A reset in the middle of the handshake is routine: nothing to report.

@@ -1,9 +1,19 @@
 // RequestHeadReader: reads an HTTP/1.1 request head (RFC 9112 §2-§5) from a byte stream,
 // strictly and within limits, for the reference acceptor. Lines are checked as they
-// complete, so a malformed request is refused without waiting for the rest of it.
+// complete, so a malformed request is refused without waiting for the rest of it. Its
+// counterpart for the client is `response-head.ts`; both read field lines with `headers.ts`.
 //
 // States: request-line (leading empty lines skipped) → headers → done | failed.
-import type { HeaderMap } from '../handshake/http1.js';
+import {
+  CR,
+  concatBytes,
+  DEFAULT_MAX_HEAD_BYTES,
+  DEFAULT_MAX_HEADERS,
+  LF,
+  latin1Text,
+} from './head-bytes.js';
+import { appendHeaderValue, type HeaderMap, parseFieldLine } from './headers.js';
+import { TCHAR_PATTERN } from './http-token.js';
 
 /** A request head that follows the grammar. The semantics (GET, Upgrade, …) are checked later. */
 export interface RequestHead {
@@ -29,27 +39,22 @@ export type HeadReadResult =
 
 /** Limits of a {@link RequestHeadReader}. */
 export interface RequestHeadLimits {
-  /** Most bytes in the head, request line and final CRLF included. */
-  maxHeadBytes: number;
-  /** Most header lines. */
-  maxHeaders: number;
+  /** Most bytes in the head, request line and final CRLF included. Default 16 KiB (`DEFAULT_MAX_HEAD_BYTES`). */
+  maxHeadBytes?: number;
+  /** Most header lines. Default 100 (`DEFAULT_MAX_HEADERS`). */
+  maxHeaders?: number;
 }
-
-const CR = 0x0d;
-const LF = 0x0a;
 
 // RFC 9112 §3: request-line = method SP request-target SP HTTP-version. The method is a
 // token; the target has no whitespace or controls (RFC 3986 allows only visible ASCII).
-const REQUEST_LINE = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([\x21-\x7e]+) HTTP\/([0-9])\.([0-9])$/;
-const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-// RFC 9110 §5.5: field-value is VCHAR, obs-text, SP and HTAB.
-const INVALID_FIELD_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
+const REQUEST_LINE = new RegExp(`^(${TCHAR_PATTERN}+) ([\\x21-\\x7e]+) HTTP/([0-9])\\.([0-9])$`);
 // RFC 9112 §3.2.2: absolute-form; servers MUST accept it. Keep the path and query.
 const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*([^#]*)/;
 
 /** Reads one request head from chunks pushed in arrival order. */
 export class RequestHeadReader {
-  private readonly limits: RequestHeadLimits;
+  private readonly maxHeadBytes: number;
+  private readonly maxHeaders: number;
   /** The start of a line whose LF has not arrived yet (at most `maxHeadBytes` in all). */
   private partial: Uint8Array[] = [];
   private partialLength = 0;
@@ -59,8 +64,9 @@ export class RequestHeadReader {
   private headerCount = 0;
   private finished: HeadReadResult | null = null;
 
-  constructor(limits: RequestHeadLimits) {
-    this.limits = limits;
+  constructor(limits: RequestHeadLimits = {}) {
+    this.maxHeadBytes = limits.maxHeadBytes ?? DEFAULT_MAX_HEAD_BYTES;
+    this.maxHeaders = limits.maxHeaders ?? DEFAULT_MAX_HEADERS;
   }
 
   /** Feeds the next chunk. After `done` or `failed`, further pushes return the same result. */
@@ -71,8 +77,8 @@ export class RequestHeadReader {
       const lf = chunk.indexOf(LF, lineStart);
       const lineBytes = this.partialLength + (lf === -1 ? chunk.length : lf + 1) - lineStart;
       // Count a line before looking at it, so a huge line is refused for its size.
-      if (this.headBytes + lineBytes > this.limits.maxHeadBytes) {
-        return this.fail(431, `Request head is larger than ${this.limits.maxHeadBytes} bytes`);
+      if (this.headBytes + lineBytes > this.maxHeadBytes) {
+        return this.fail(431, `Request head is larger than ${this.maxHeadBytes} bytes`);
       }
       if (lf === -1) break;
       this.headBytes += lineBytes;
@@ -81,7 +87,7 @@ export class RequestHeadReader {
       let line = chunk;
       let start = lineStart;
       if (this.partialLength > 0) {
-        line = joinChunks([...this.partial, chunk.subarray(lineStart, lf + 1)], lineBytes);
+        line = concatBytes([...this.partial, chunk.subarray(lineStart, lf + 1)], lineBytes);
         start = 0;
         this.partial = [];
         this.partialLength = 0;
@@ -100,8 +106,8 @@ export class RequestHeadReader {
       return result;
     }
     if (lineStart < chunk.length) {
-      // Keep a copy: the caller may reuse the chunk.
-      this.partial.push(chunk.slice(lineStart));
+      // Keep a copy: the caller may reuse the chunk. (Not `slice`: on a Buffer it is a view.)
+      this.partial.push(new Uint8Array(chunk.subarray(lineStart)));
       this.partialLength += chunk.length - lineStart;
     }
     return { state: 'more' };
@@ -112,7 +118,7 @@ export class RequestHeadReader {
     // A CR anywhere but before the LF is a malformed line.
     const cr = bytes.indexOf(CR, start);
     if (cr !== -1 && cr < end) return this.fail(400, 'Bare CR in the request head');
-    const text = latin1(bytes, start, end);
+    const text = latin1Text(bytes, start, end);
 
     if (this.requestLine === null) {
       // RFC 9112 §2.2: ignore empty lines before the request-line.
@@ -135,31 +141,28 @@ export class RequestHeadReader {
         rest: bytes,
       };
     }
-    // RFC 9112 §5.2: obs-fold (a line starting with whitespace) may be rejected with 400;
-    // §2.2: so must whitespace between the request line and the first header.
-    if (text.charCodeAt(0) === 0x20 || text.charCodeAt(0) === 0x09) {
+    const field = parseFieldLine(text);
+    // RFC 9112 §5.2: obs-fold may be rejected with 400; §2.2: so must whitespace between the
+    // request line and the first header.
+    if (field.kind === 'obs-fold') {
       return this.fail(400, 'Header lines must not start with whitespace (obsolete line folding)');
     }
     this.headerCount++;
-    if (this.headerCount > this.limits.maxHeaders) {
-      return this.fail(431, `More than ${this.limits.maxHeaders} header lines`);
+    if (this.headerCount > this.maxHeaders) {
+      return this.fail(431, `More than ${this.maxHeaders} header lines`);
     }
-    const colon = text.indexOf(':');
-    // RFC 9112 §5.1: no whitespace is allowed between the field name and the colon.
-    if (colon <= 0 || !FIELD_NAME.test(text.slice(0, colon))) {
+    if (field.kind === 'malformed') {
       return this.fail(400, 'Malformed header line: expected a token name directly followed by ":"');
     }
-    const trimmed = trimOws(text.slice(colon + 1));
-    if (INVALID_FIELD_VALUE.test(trimmed)) return this.fail(400, 'Header value contains a control character');
+    if (field.kind === 'invalid-value') return this.fail(400, 'Header value contains a control character');
     // The headers live as long as the session (`session.handshake.headers`): usual names and
     // values are shared constants rather than fresh strings per connection.
-    const value = COMMON_STRINGS.get(trimmed) ?? trimmed;
-    const lowered = text.slice(0, colon).toLowerCase();
-    const name = COMMON_STRINGS.get(lowered) ?? lowered;
-    const existing = this.headers[name];
-    if (existing === undefined) this.headers[name] = value;
-    else if (typeof existing === 'string') this.headers[name] = [existing, value];
-    else existing.push(value);
+    const lowered = field.name.toLowerCase();
+    appendHeaderValue(
+      this.headers,
+      COMMON_STRINGS.get(lowered) ?? lowered,
+      COMMON_STRINGS.get(field.value) ?? field.value,
+    );
     return null;
   }
 
@@ -193,16 +196,6 @@ function pathOf(target: string): string | null {
   return rest.startsWith('/') ? rest : rest.startsWith('?') ? `/${rest}` : null;
 }
 
-function joinChunks(chunks: readonly Uint8Array[], length: number): Uint8Array {
-  const joined = new Uint8Array(length);
-  let at = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, at);
-    at += chunk.length;
-  }
-  return joined;
-}
-
 const COMMON_STRINGS = new Map(
   [
     'host',
@@ -226,15 +219,3 @@ const COMMON_STRINGS = new Map(
     'permessage-deflate; client_max_window_bits',
   ].map((text) => [text, text]),
 );
-
-function trimOws(text: string): string {
-  let start = 0;
-  let end = text.length;
-  while (start < end && (text.charCodeAt(start) === 0x20 || text.charCodeAt(start) === 0x09)) start++;
-  while (end > start && (text.charCodeAt(end - 1) === 0x20 || text.charCodeAt(end - 1) === 0x09)) end--;
-  return text.slice(start, end);
-}
-
-function latin1(bytes: Uint8Array, start: number, end: number): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
-}

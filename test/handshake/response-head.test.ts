@@ -1,7 +1,7 @@
 // ResponseReader: the server's answer head read from bytes in any split, the frames after a 101
 // left untouched, refusal bodies bounded, malformed heads named.
 import { describe, expect, it } from 'vitest';
-import { type ReadResult, ResponseReader } from '../../src/client/response-head.js';
+import { type ReadResult, ResponseReader } from '../../src/handshake/response-head.js';
 
 const encode = (text: string) => Buffer.from(text, 'latin1');
 
