@@ -7,6 +7,10 @@
 //   closing  we sent a close frame and wait for the peer's
 //   closed   both close frames exchanged, the connection failed, or the transport ended
 // Independently, `closeExpected()` says whether the transport's end (TCP FIN) is awaited.
+//
+// Ordering: a received close's echo, the close that fails the connection after a violation,
+// and the end of stream that follows the peer's EOF are all deferred until the events before
+// them were taken, so the application's replies to earlier messages go out first.
 import {
   type ClosePayload,
   decodeClosePayload,
@@ -21,6 +25,7 @@ import { Opcode } from '../codec/opcodes.js';
 import {
   END_OF_STREAM,
   type OutputItem,
+  type ProtocolEngine,
   type ProtocolEvent,
   type ProtocolOptions,
   type ProtocolState,
@@ -34,6 +39,12 @@ const ABNORMAL_CLOSURE = 1006;
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 const EMPTY = new Uint8Array(0);
+
+/**
+ * Unsent pongs take at most this many bytes (plus one pong) in the output; pings beyond it
+ * are answered by rewriting the last pong (RFC 6455 §5.5.3).
+ */
+export const PONG_BUDGET_BYTES = 4096;
 
 // Client frames up to 16 KiB are masked straight into a 64 KiB slab shared by every
 // protocol; consecutive frames of one protocol become one buffer, so a burst of small
@@ -90,7 +101,7 @@ function checkControlPayload(data: unknown): asserts data is Uint8Array {
  * - Server frames reference the payload you pass (`[header, payload]`, no copy) until the
  *   output is written: do not modify it before. Client frames are masked into a copy.
  */
-export class Protocol {
+export class Protocol implements ProtocolEngine {
   /** `'server'` or `'client'`. */
   readonly role: 'server' | 'client';
   private readonly parser: FrameParser;
@@ -104,6 +115,16 @@ export class Protocol {
   private nextEventIndex = 0;
   /** The peer's close body, to echo once the events before it were taken. */
   private pendingEcho: Uint8Array | null = null;
+  /** The violation whose close goes out once the events before it were taken. */
+  private pendingFailure: WebSocketError | null = null;
+  /** The peer ended the stream: finish once the events before that were taken. */
+  private pendingEnd = false;
+  /** The pong to the latest ping, while it is still in {@link output} (RFC 6455 §5.5.3). */
+  private queuedPong: Uint8Array[] | null = null;
+  /** Bytes of the pongs in {@link output}. */
+  private queuedPongBytes = 0;
+  /** Bytes of frames queued and not yet taken by {@link dataToSend}. */
+  private outputBytes = 0;
   /** Made on the first frame queued: an idle connection holds no array. */
   private output: OutputItem[] | null = null;
   private currentState: ProtocolState = 'open';
@@ -172,13 +193,12 @@ export class Protocol {
   receiveEof(): void {
     if (this.eofReceived) return;
     this.eofReceived = true;
-    this.completeEcho();
     // Ended before the closing handshake completed: report 1006 (RFC 6455 §7.1.5).
     if (!this.discarding) this.pushEvent({ type: 'close', code: ABNORMAL_CLOSURE, reason: '' });
     this.discarding = true;
-    this.currentState = 'closed';
-    // The server has usually ended already; the client ends once the server has (§7.1.1).
-    this.sendEof();
+    this.pendingEnd = true;
+    // Replies to the messages before the end may still go out (the peer only half-closed).
+    if (this.events === null) this.completeDeferred();
   }
 
   /** Sends a text message. Returns false (and sends nothing) once a close was sent or the stream ended. */
@@ -262,32 +282,37 @@ export class Protocol {
     this.failWith(code, reason, body);
   }
 
-  /** Drains the events found so far, in order; a received close is echoed now if due. */
+  /** Drains the events found so far, in order; a deferred close or end is queued now. */
   eventsReceived(): ProtocolEvent[] {
     const pending = this.events;
     const events =
       pending === null ? [] : this.nextEventIndex === 0 ? pending : pending.slice(this.nextEventIndex);
     this.events = null;
     this.nextEventIndex = 0;
-    this.completeEcho();
+    this.completeDeferred();
     return events;
   }
 
   /**
-   * Takes the next event, or `undefined`. Taking a received close queues its echo, so what
-   * the application sends while handling the events before it goes out first.
+   * Takes the next event, or `undefined`. Taking the last one queues a deferred close (the
+   * echo of the peer's, or ours after a violation) or end, so what the application sends
+   * while handling the events before it goes out first.
    */
   nextEvent(): ProtocolEvent | undefined {
     const pending = this.events;
     if (pending === null) return undefined;
+    const event = pending[this.nextEventIndex++];
     if (this.nextEventIndex === pending.length) {
       this.events = null;
       this.nextEventIndex = 0;
-      return undefined;
+      this.completeDeferred();
     }
-    const event = pending[this.nextEventIndex++];
-    if (event.type === 'close') this.completeEcho();
     return event;
+  }
+
+  /** Bytes of frames queued and not yet taken by {@link dataToSend}. */
+  get bufferedAmount(): number {
+    return this.outputBytes;
   }
 
   private pushEvent(event: ProtocolEvent): void {
@@ -296,6 +321,7 @@ export class Protocol {
   }
 
   private pushOutput(item: OutputItem): void {
+    if (item !== END_OF_STREAM) for (const chunk of item) this.outputBytes += chunk.length;
     if (this.output === null) this.output = [item];
     else this.output.push(item);
   }
@@ -308,6 +334,9 @@ export class Protocol {
     this.closeBatch();
     const output = this.output;
     this.output = null;
+    this.outputBytes = 0;
+    this.queuedPong = null;
+    this.queuedPongBytes = 0;
     return output ?? [];
   }
 
@@ -337,7 +366,7 @@ export class Protocol {
     if (opcode === Opcode.Ping) {
       // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless our close
       // frame already went out (§5.5.1: it is the last frame we send).
-      if (this.sentClose === null) this.sendFrame(Opcode.Pong, payload.slice(), true);
+      if (this.sentClose === null) this.queuePong(payload);
       this.pushEvent({ type: 'ping', data: payload.slice() });
     } else if (opcode === Opcode.Pong) {
       // RFC 6455 §5.5.3: an unsolicited pong needs no response.
@@ -352,8 +381,9 @@ export class Protocol {
   onError(error: WebSocketError): void {
     if (this.discarding) return;
     this.pushEvent({ type: 'error', error });
-    const reason = utf8Encoder.encode(error.message).length <= MAX_CLOSE_REASON_BYTES ? error.message : '';
-    this.failWith(error.closeCode, reason, encodeClosePayload(error.closeCode, reason));
+    this.discarding = true;
+    // The failing close waits until the events before the error were taken (see nextEvent).
+    this.pendingFailure = error;
   }
 
   private receiveClose(payload: Uint8Array): void {
@@ -371,7 +401,23 @@ export class Protocol {
     // RFC 6455 §5.5.1: answer a close with a close, once, carrying the peer's code and
     // reason; deferred until the close event is taken (see nextEvent).
     this.pendingEcho = payload.slice();
-    if (this.sentClose !== null) this.completeEcho();
+  }
+
+  /** Runs what waited for the events to be taken: the close echo or failure, then the end. */
+  private completeDeferred(): void {
+    if (this.pendingEcho !== null) this.completeEcho();
+    const error = this.pendingFailure;
+    if (error !== null) {
+      this.pendingFailure = null;
+      const reason = utf8Encoder.encode(error.message).length <= MAX_CLOSE_REASON_BYTES ? error.message : '';
+      this.failWith(error.closeCode, reason, encodeClosePayload(error.closeCode, reason));
+    }
+    if (this.pendingEnd) {
+      this.pendingEnd = false;
+      this.currentState = 'closed';
+      // The server has usually ended already; the client ends once the server has (§7.1.1).
+      this.sendEof();
+    }
   }
 
   /** Sends the deferred echo of the peer's close unless a close already went out, then ends as the role requires. */
@@ -401,6 +447,39 @@ export class Protocol {
     this.sendFrame(Opcode.Close, body, true);
     this.sentClose = { code: code ?? 1005, reason };
     if (this.currentState === 'open') this.currentState = 'closing';
+  }
+
+  /**
+   * Answers a ping. RFC 6455 §5.5.3 lets an endpoint answer only the latest of several pings
+   * it has not answered yet: once the unsent pongs reach {@link PONG_BUDGET_BYTES}, each new
+   * ping rewrites the last queued pong in place, so a flood queues bytes bounded by the
+   * budget, while a few pings in one read (Autobahn 2.10) each still get their own pong.
+   */
+  private queuePong(payload: Uint8Array): void {
+    const encoded = encodeFrame(Opcode.Pong, payload.slice(), {
+      mask: this.mask,
+      maskKeys: this.maskKeys,
+      wasm: this.wasm,
+    });
+    const queued = this.queuedPong;
+    if (queued === null || this.queuedPongBytes < PONG_BUDGET_BYTES) {
+      this.closeBatch();
+      const item = [...encoded];
+      this.pushOutput(item);
+      this.queuedPong = item;
+      for (const chunk of item) this.queuedPongBytes += chunk.length;
+      return;
+    }
+    for (const chunk of queued) {
+      this.outputBytes -= chunk.length;
+      this.queuedPongBytes -= chunk.length;
+    }
+    queued.length = 0;
+    for (const chunk of encoded) {
+      queued.push(chunk);
+      this.outputBytes += chunk.length;
+      this.queuedPongBytes += chunk.length;
+    }
   }
 
   private sendFrame(opcode: number, payload: Uint8Array, fin: boolean): void {
@@ -453,11 +532,13 @@ export class Protocol {
       this.pushOutput(this.batchItem);
       batchSlabWriter = this;
     }
-    batchSlabUsed += encodeMaskedFrameInto(batchSlab, batchSlabUsed, opcode, payload, {
+    const written = encodeMaskedFrameInto(batchSlab, batchSlabUsed, opcode, payload, {
       fin,
       maskKeys: this.maskKeys,
       wasm: this.wasm,
     });
+    batchSlabUsed += written;
+    this.outputBytes += written;
     this.batchItem[0] = batchSlab.subarray(this.batchItemStart, batchSlabUsed);
   }
 

@@ -42,3 +42,22 @@ export interface ProtocolOptions {
   /** Allocates client frames over 4 KiB (Node: `Buffer.allocUnsafe`). Default `new Uint8Array`. */
   allocate?: (size: number) => Uint8Array;
 }
+
+/** The part of {@link Protocol} a session drives (src/session/ depends on this, not the class). */
+export interface ProtocolEngine {
+  readonly state: ProtocolState;
+  /** Bytes of frames queued and not yet taken by `dataToSend()`. */
+  readonly bufferedAmount: number;
+  receiveData(bytes: Uint8Array): void;
+  receiveEof(): void;
+  sendText(text: string): boolean;
+  sendBinary(data: Uint8Array): boolean;
+  sendFragment(opcode: 0 | 1 | 2, data: Uint8Array, fin: boolean): boolean;
+  sendPing(data?: Uint8Array): boolean;
+  sendPong(data?: Uint8Array): boolean;
+  sendClose(code?: number, reason?: string): boolean;
+  fail(code: number, reason?: string): void;
+  nextEvent(): ProtocolEvent | undefined;
+  dataToSend(): OutputItem[];
+  closeExpected(): boolean;
+}

@@ -1,20 +1,23 @@
-// WebSocketSession: one per connection. Drives a sans-I/O Protocol over a Transport for a
-// Handler: bytes in, then the protocol's own replies (pongs, close echoes) out, then events
-// to the handler; everything sent in one turn leaves in one `transport.write`. Close,
-// idle and keepalive timers run on an injected Clock.
+// WebSocketSession: one per connection, the handler-facing part. It drives a sans-I/O
+// Protocol over a Transport for a Handler: bytes in, then the protocol's own replies (pongs,
+// close echoes) out, then events to the handler one at a time; everything sent in one turn
+// leaves in one `transport.write`. Its parts: SessionOutput (write batching, backpressure,
+// read pressure) and Liveness (idle, keepalive, pong and close timers on an injected clock).
 //
-// States (`session.state`):
+// States (`session.state`), derived from the protocol's and the transport's:
 //   connecting  created; the embedder still owns the transport: nothing is read or written
-//   open        after activate(): messages flow both ways
+//   open        after activate(), while the protocol is open: messages flow both ways
 //   closing     a close frame was sent or received, or the connection failed; waiting for
 //               the transport to close (the close timer destroys it if it lingers)
 //   closed      the transport closed; handler.close has fired once and every timer is cleared
 import { encodeClosePayload } from '../codec/close-codes.js';
 import type { WebSocketError } from '../codec/errors.js';
 import { Protocol } from '../protocol/protocol.js';
-import { END_OF_STREAM, type OutputItem, type ProtocolEvent, type ProtocolState } from '../protocol/types.js';
+import type { ProtocolEngine, ProtocolEvent } from '../protocol/types.js';
+import { Liveness, type LivenessActions } from './liveness.js';
+import { resolveSessionOptions } from './options.js';
+import { SessionOutput } from './output.js';
 import type {
-  Clock,
   Handler,
   HandshakeInfo,
   Session,
@@ -24,32 +27,12 @@ import type {
   TransportEvents,
 } from './types.js';
 
-/** Default `closeTimeout`: 5 s. */
-export const DEFAULT_CLOSE_TIMEOUT = 5000;
-/** Default `pongTimeout`: 20 s. */
-export const DEFAULT_PONG_TIMEOUT = 20_000;
-/** Reading pauses at no fewer unsent bytes than this, whatever the high-water mark. */
-const MIN_READ_PAUSE_BYTES = 16 * 1024;
-
-/** Default `highWaterMark`: 1 MiB. */
-export const DEFAULT_HIGH_WATER_MARK = 1024 * 1024;
-
-/** The part of the sans-I/O `Protocol` (src/protocol/protocol.ts) a session drives. */
-export interface ProtocolEngine {
-  readonly state: ProtocolState;
-  receiveData(bytes: Uint8Array): void;
-  receiveEof(): void;
-  sendText(text: string): void;
-  sendBinary(data: Uint8Array): void;
-  sendFragment(opcode: 0 | 1 | 2, data: Uint8Array, fin: boolean): void;
-  sendPing(data?: Uint8Array): void;
-  sendPong(data?: Uint8Array): void;
-  sendClose(code?: number, reason?: string): void;
-  fail(code: number, reason?: string): void;
-  nextEvent(): ProtocolEvent | undefined;
-  dataToSend(): OutputItem[];
-  closeExpected(): boolean;
-}
+export {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_PONG_TIMEOUT,
+  systemClock,
+} from './options.js';
 
 /** Everything a {@link WebSocketSession} is built from; `accept` and `createClientSession` fill it in. */
 export interface SessionInit<Context> {
@@ -63,23 +46,8 @@ export interface SessionInit<Context> {
   context?: Context;
 }
 
-/** The global timers and `Date.now`: the default {@link Clock}. */
-export const systemClock: Clock = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as Parameters<typeof clearTimeout>[0]),
-  now: () => Date.now(),
-};
-
 const textEncoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
-
-function nonNegative(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${name} must be a finite number >= 0, got ${String(value)}`);
-  }
-  return value;
-}
 
 function invalidState(action: string): DOMException {
   return new DOMException(`cannot ${action} before activate()`, 'InvalidStateError');
@@ -91,10 +59,7 @@ function asError(thrown: unknown): Error {
 
 function controlPayload(data: Uint8Array | string | undefined): Uint8Array | undefined {
   if (data === undefined) return undefined;
-  const bytes = typeof data === 'string' ? textEncoder.encode(data) : data;
-  // RFC 6455 §5.5: control frames carry at most 125 bytes
-  if (bytes.length > 125) throw new RangeError(`control frame payload is ${bytes.length} bytes; at most 125`);
-  return bytes;
+  return typeof data === 'string' ? textEncoder.encode(data) : data;
 }
 
 /**
@@ -108,6 +73,8 @@ function controlPayload(data: Uint8Array | string | undefined): Uint8Array | und
  *   nothing: the peer's close can race the application, which must not throw for it.
  * - A sent `Uint8Array` is written later in the same turn or the next microtask, not copied:
  *   do not modify it until then (the rule a Node socket's `write` has too).
+ * - Messages parsed before a violation, a close or the end of the stream reach the handler
+ *   first, and its replies go out before our close.
  * - `handler.close` reports the first of: the peer's close frame (the protocol reports an
  *   end of stream without one as 1006), a local failure (protocol violation: its close
  *   code and message; handler exception: 1011), otherwise 1006. A dropped peer is not
@@ -124,46 +91,25 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private readonly transport: Transport;
   private readonly engine: ProtocolEngine;
   private readonly handler: Handler<Context>;
-  private readonly clock: Clock;
-  private readonly closeTimeout: number;
-  private readonly idleTimeout: number;
-  private readonly pingInterval: number;
-  private readonly pongTimeout: number;
-  private readonly highWaterMark: number;
+  private readonly output: SessionOutput;
+  private readonly liveness: Liveness;
 
-  private currentState: SessionState = 'connecting';
-  /** Output collected from the engine and not yet written: one `write` per turn. */
-  private queue: Uint8Array[] | null = null;
-  private queuedBytes = 0;
-  private endQueued = false;
-  private ended = false;
+  private activated = false;
+  private transportClosed = false;
   private inTurn = false;
   private flushScheduled = false;
-  private pausedByUser = false;
-  /** Reading stopped because the peer is not reading what we wrote (see checkReadPressure). */
-  private pausedForOutput = false;
   private pendingHead: Uint8Array | undefined;
-  private needDrain = false;
   private handlerFailed = false;
   private transportErrorReported = false;
   /** What `handler.close` reports; the first cause wins. */
   private outcome: { code: number; reason: string } | null = null;
 
-  private readonly watchesSilence: boolean;
-  private lastReceived = 0;
-  private receivedSincePing = false;
-  private closeTimer: unknown;
-  private idleTimer: unknown;
-  private pingTimer: unknown;
-  private pongTimer: unknown;
-
   /**
-   * Validates the options (defaults: closeTimeout 5000 ms, idleTimeout and pingInterval 0 = off,
-   * pongTimeout 20000 ms, highWaterMark 1 MiB, clock {@link systemClock}).
+   * Validates the options (see {@link resolveSessionOptions} for the defaults).
    * @throws RangeError for a timeout or mark that is negative or not finite; TypeError without `handler.message`.
    */
   constructor(init: SessionInit<Context>) {
-    const options = init.options ?? {};
+    const options = resolveSessionOptions(init.options);
     if (typeof init.handler?.message !== 'function') {
       throw new TypeError('handler.message must be a function');
     }
@@ -178,48 +124,43 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.protocol = handshake.protocol;
     this.extensions = handshake.extensions;
     this.pendingHead = head;
-    this.clock = options.clock ?? systemClock;
-    this.closeTimeout = nonNegative('closeTimeout', options.closeTimeout, DEFAULT_CLOSE_TIMEOUT);
-    this.idleTimeout = nonNegative('idleTimeout', options.idleTimeout, 0);
-    this.pingInterval = nonNegative('pingInterval', options.pingInterval, 0);
-    this.pongTimeout = nonNegative('pongTimeout', options.pongTimeout, DEFAULT_PONG_TIMEOUT);
-    this.highWaterMark = nonNegative('highWaterMark', options.highWaterMark, DEFAULT_HIGH_WATER_MARK);
-    this.watchesSilence = this.idleTimeout > 0 || this.pingInterval > 0;
+    this.output = new SessionOutput(init.transport, init.engine, options.highWaterMark);
+    this.liveness = new Liveness(new SessionTimerActions(this), options);
   }
 
   get state(): SessionState {
-    return this.currentState;
+    if (this.transportClosed) return 'closed';
+    if (!this.activated) return 'connecting';
+    return this.engine.state === 'open' ? 'open' : 'closing';
   }
 
   /** The transport's unsent bytes plus output queued for this turn's write. */
   get bufferedAmount(): number {
-    return this.transport.bufferedAmount + this.queuedBytes;
+    return this.output.bufferedAmount;
   }
 
   /** Attaches to the transport, fires `handler.open`, replays the handshake's head, then reads. */
   activate(): void {
-    if (this.currentState !== 'connecting') return;
-    this.currentState = 'open';
+    if (this.activated) return;
+    this.activated = true;
     this.transport.attach(new SessionTransportEvents(this));
-    this.lastReceived = this.clock.now();
-    if (this.idleTimeout > 0) this.armIdle(this.idleTimeout);
-    if (this.pingInterval > 0) this.armPing(this.pingInterval);
+    this.liveness.start();
     // Sends from `open` leave together with the replies to the replayed head.
     this.inTurn = true;
     this.callHandler(() => this.handler.open?.(this));
     this.inTurn = false;
-    if (this.pausedByUser) this.flush();
+    if (this.output.pausedByApplication) this.flush();
     else this.startReading();
   }
 
   /** Queues a message for this turn's write; see {@link Session.send} for the return value. */
   send(data: string | Uint8Array, options?: { binary?: boolean }): boolean {
-    if (this.currentState === 'connecting') throw invalidState('send');
+    if (!this.activated) throw invalidState('send');
     const isString = typeof data === 'string';
     if (!isString && !(data instanceof Uint8Array)) {
       throw new TypeError('send() takes a string or a Uint8Array');
     }
-    if (this.currentState !== 'open' || this.engine.state !== 'open') return false;
+    if (this.state !== 'open') return false;
     const binary = options?.binary ?? !isString;
     if (isString) {
       if (binary) this.engine.sendBinary(textEncoder.encode(data));
@@ -231,27 +172,30 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
       this.engine.sendFragment(1, data, true);
     }
     this.afterCommand();
-    if (this.bufferedAmount < this.highWaterMark) return true;
-    this.needDrain = true;
-    return false;
+    return !this.output.markNeedDrain();
   }
 
   /** Sends a ping (at most 125 bytes; strings as UTF-8). Never held back by backpressure. */
   ping(data?: Uint8Array | string): void {
-    this.sendControl('ping', data);
+    if (!this.activated) throw invalidState('ping');
+    const payload = controlPayload(data);
+    if (this.state !== 'open') {
+      if (payload !== undefined) this.engine.sendPing(payload); // validates; dropped once closing
+      return;
+    }
+    this.engine.sendPing(payload);
+    this.afterCommand();
   }
 
   /** Sends an unsolicited pong (at most 125 bytes). Pongs to pings are sent automatically. */
   pong(data?: Uint8Array | string): void {
-    this.sendControl('pong', data);
-  }
-
-  private sendControl(kind: 'ping' | 'pong', data: Uint8Array | string | undefined): void {
-    if (this.currentState === 'connecting') throw invalidState(kind);
+    if (!this.activated) throw invalidState('pong');
     const payload = controlPayload(data);
-    if (this.currentState !== 'open' || this.engine.state !== 'open') return;
-    if (kind === 'ping') this.engine.sendPing(payload);
-    else this.engine.sendPong(payload);
+    if (this.state !== 'open') {
+      if (payload !== undefined) this.engine.sendPong(payload); // validates; dropped once closing
+      return;
+    }
+    this.engine.sendPong(payload);
     this.afterCommand();
   }
 
@@ -259,37 +203,31 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   close(code?: number, reason?: string): void {
     // Validate in every state, as a browser does, so misuse shows up at once.
     encodeClosePayload(code, reason);
-    if (this.currentState === 'connecting') throw invalidState('close');
-    if (this.currentState !== 'open' || this.engine.state !== 'open') return;
+    if (!this.activated) throw invalidState('close');
+    if (this.state !== 'open') return;
     this.engine.sendClose(code, reason);
-    this.enterClosing();
     this.afterCommand();
   }
 
   /** Destroys the transport now; `handler.close` fires with 1006 (at once when never activated). */
   terminate(): void {
-    if (this.currentState === 'closed') return;
+    if (this.transportClosed) return;
     this.settleOutcome(1006, '');
-    if (this.currentState === 'connecting') {
-      // Never attached, so no `closed` event will come to report it.
-      this.transport.destroy();
-      this.onClosed();
-      return;
-    }
-    this.enterClosing();
-    this.transport.destroy();
+    this.dropConnection();
+    // Never attached, so no `closed` event will come to report it.
+    if (!this.activated) this.onClosed();
   }
 
   /** Stops reading; events already parsed from the current chunk are still delivered. */
   pause(): void {
-    this.pausedByUser = true;
-    if (this.currentState !== 'connecting' && this.currentState !== 'closed') this.transport.pause();
+    this.output.pauseByUser();
+    if (this.state !== 'connecting' && this.state !== 'closed') this.transport.pause();
   }
 
   /** Reads again (replaying the handshake's head first if `open` paused before it). */
   resume(): void {
-    this.pausedByUser = false;
-    if (this.currentState === 'connecting' || this.currentState === 'closed') return;
+    const readable = this.output.resumeByUser();
+    if (!readable || this.state === 'connecting' || this.state === 'closed') return;
     this.startReading();
   }
 
@@ -299,31 +237,27 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.pendingHead = undefined;
     if (head !== undefined && head.length > 0) this.onData(head);
     else if (!this.inTurn) this.flush();
-    if (!this.pausedByUser && !this.pausedForOutput && this.currentState !== 'closed')
-      this.transport.resume();
+    if (this.output.readable && !this.transportClosed) this.transport.resume();
   }
 
   /** @internal */
   onData(bytes: Uint8Array): void {
-    if (this.currentState === 'closed') return;
-    if (this.watchesSilence) this.lastReceived = this.clock.now();
-    this.receivedSincePing = true;
+    if (this.transportClosed) return;
+    this.liveness.received();
     this.engine.receiveData(bytes);
     this.runTurn();
   }
 
   /** @internal */
   onEnd(): void {
-    if (this.currentState === 'closed') return;
+    if (this.transportClosed) return;
     this.engine.receiveEof();
     this.runTurn();
     // Nothing more can arrive: finish our side too, and do not wait forever for the close.
-    if (!this.endQueued) {
-      this.endQueued = true;
-      this.flush();
-    }
-    this.enterClosing();
-    this.armCloseTimer();
+    this.output.endAfterQueued();
+    this.flush();
+    this.liveness.closing();
+    this.liveness.armCloseTimer();
   }
 
   /** The engine's replies go out before the handler sees the events that caused them. */
@@ -336,7 +270,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     const outer = this.inTurn;
     this.inTurn = true;
     try {
-      // One at a time: taking a close event queues its echo after what the handler sent.
+      // One at a time: taking the last event queues a deferred close after what the handler sent.
       for (; event !== undefined; event = this.engine.nextEvent()) this.dispatch(event);
     } finally {
       this.inTurn = outer;
@@ -348,12 +282,10 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private dispatch(event: ProtocolEvent): void {
     if (event.type === 'close') {
       this.settleOutcome(event.code, event.reason);
-      this.enterClosing();
       return;
     }
     if (event.type === 'error') {
       this.settleOutcome(event.error.closeCode, event.error.message);
-      this.enterClosing();
       this.reportError(event.error);
       return;
     }
@@ -380,99 +312,71 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     });
   }
 
+  /** Takes the protocol's output and follows its state: closing stops liveness, a close awaited arms the timer. */
   private collectOutput(): void {
-    for (const item of this.engine.dataToSend()) {
-      if (item === END_OF_STREAM) {
-        this.endQueued = true;
-        continue;
-      }
-      if (this.endQueued) continue; // nothing may follow the end of stream
-      for (const chunk of item) {
-        if (this.queue === null) this.queue = [chunk];
-        else this.queue.push(chunk);
-        this.queuedBytes += chunk.length;
-      }
-    }
-    if (this.closeTimer === undefined && this.engine.closeExpected()) this.armCloseTimer();
+    this.output.collect();
+    if (this.engine.state !== 'open') this.liveness.closing();
+    if (this.engine.closeExpected()) this.liveness.armCloseTimer();
   }
 
   private flush(): void {
-    if (this.currentState === 'connecting') return;
-    if (this.currentState === 'closed') {
-      this.queue = null;
-      this.queuedBytes = 0;
+    if (!this.activated) return;
+    if (this.transportClosed) {
+      this.output.discard();
       return;
     }
     try {
-      if (this.queue !== null && this.queue.length > 0) {
-        const chunks = this.queue;
-        this.queue = null;
-        this.queuedBytes = 0;
-        if (!this.ended) this.transport.write(chunks);
-      }
-      if (this.endQueued && !this.ended) {
-        this.ended = true;
-        this.transport.end();
-      }
+      this.output.flush();
     } catch (error) {
       // A transport should report failures as events; one that throws must not crash us.
       this.onTransportError(asError(error));
       this.transport.destroy();
       return;
     }
-    this.checkReadPressure();
     this.checkDrain();
   }
 
-  /**
-   * A peer that does not read what we write (pongs, close echoes, the handler's replies)
-   * must not make us buffer without bound: stop reading from it while our unsent bytes are
-   * at twice the high-water mark (at least 16 KiB), and read again once below half that.
-   */
-  /** @internal */
-  checkReadPressure(): void {
-    if (this.currentState === 'closed') return;
-    const limit = Math.max(2 * this.highWaterMark, MIN_READ_PAUSE_BYTES);
-    const buffered = this.transport.bufferedAmount;
-    if (!this.pausedForOutput && buffered >= limit) {
-      this.pausedForOutput = true;
-      this.transport.pause();
-    } else if (this.pausedForOutput && buffered < limit / 2) {
-      this.pausedForOutput = false;
-      if (!this.pausedByUser) this.transport.resume();
-    }
+  /** @internal The transport drained: frames held back go out, reading may resume, `drain` may fire. */
+  onTransportDrain(): void {
+    if (this.transportClosed) return;
+    this.collectOutput();
+    this.flush();
   }
 
-  /** @internal */
-  checkDrain(): void {
-    if (!this.needDrain || this.currentState === 'closed') return;
-    if (this.bufferedAmount >= this.highWaterMark) return;
-    this.needDrain = false;
+  private checkDrain(): void {
+    if (this.transportClosed || !this.output.takeDrain()) return;
     if (!this.handlerFailed) this.callHandler(() => this.handler.drain?.(this));
   }
 
   /** @internal */
   onTransportError(error: Error): void {
-    if (this.transportErrorReported || this.currentState === 'closed') return;
+    if (this.transportErrorReported || this.transportClosed) return;
     this.transportErrorReported = true;
     this.settleOutcome(1006, '');
-    this.enterClosing();
+    if (this.engine.state !== 'closed') this.engine.fail(1006);
+    this.liveness.closing();
     this.reportError(error);
   }
 
   /** @internal */
   onClosed(): void {
-    if (this.currentState === 'closed') return;
-    this.currentState = 'closed';
-    this.clearTimers();
-    this.queue = null;
-    this.queuedBytes = 0;
+    if (this.transportClosed) return;
+    this.transportClosed = true;
+    this.liveness.stop();
+    this.output.discard();
     const { code, reason } = this.outcome ?? { code: 1006, reason: '' };
     try {
       this.handler.close?.(this, code, reason);
     } catch (error) {
       this.reportError(asError(error));
     }
+  }
+
+  /** Fails without a close frame and destroys the transport (`terminate`, a missing pong, the close timer). */
+  private dropConnection(): void {
+    if (this.engine.state !== 'closed') this.engine.fail(1006);
+    this.liveness.closing();
+    this.transport.destroy();
   }
 
   private callHandler(callback: () => void): void {
@@ -488,10 +392,9 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     if (this.handlerFailed) return;
     this.handlerFailed = true;
     this.reportError(error);
-    if (this.currentState === 'closed') return;
+    if (this.transportClosed) return;
     this.settleOutcome(1011, 'internal error');
     if (this.engine.state !== 'closed') this.engine.fail(1011, 'internal error');
-    this.enterClosing();
     this.afterCommand();
   }
 
@@ -507,94 +410,33 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.outcome ??= { code, reason };
   }
 
-  /** Closing: keepalive and idle timers no longer apply; the close timer takes over. */
-  private enterClosing(): void {
-    if (this.currentState === 'open') this.currentState = 'closing';
-    this.stopLivenessTimers();
-  }
-
-  private stopLivenessTimers(): void {
-    this.clearTimer(this.idleTimer);
-    this.clearTimer(this.pingTimer);
-    this.clearTimer(this.pongTimer);
-    this.idleTimer = undefined;
-    this.pingTimer = undefined;
-    this.pongTimer = undefined;
-  }
-
-  private armCloseTimer(): void {
-    if (this.closeTimer !== undefined || this.closeTimeout === 0 || this.currentState === 'closed') return;
-    this.closeTimer = this.clock.setTimeout(() => {
-      this.closeTimer = undefined;
-      // The peer has not closed the connection in time (RFC 6455 §7.1.1 lets us drop it).
-      this.transport.destroy();
-    }, this.closeTimeout);
-  }
-
-  private armIdle(delay: number): void {
-    this.idleTimer = this.clock.setTimeout(() => this.onIdleTimer(), delay);
-  }
-
-  private onIdleTimer(): void {
-    this.idleTimer = undefined;
-    if (this.currentState !== 'open') return;
-    // Re-arm for the remainder instead of resetting a timer on every chunk received.
-    const quiet = this.clock.now() - this.lastReceived;
-    if (quiet < this.idleTimeout) {
-      this.armIdle(this.idleTimeout - quiet);
-      return;
-    }
-    if (this.engine.state !== 'open') return;
+  /** @internal Liveness: nothing received for `idleTimeout`. */
+  onIdle(): void {
+    if (this.state !== 'open') return;
     this.engine.sendClose(1001, 'idle timeout');
-    this.enterClosing();
     this.collectOutput();
     this.flush();
   }
 
-  private armPing(delay: number): void {
-    this.pingTimer = this.clock.setTimeout(() => this.onPingTimer(), delay);
-  }
-
-  private onPingTimer(): void {
-    this.pingTimer = undefined;
-    if (this.currentState !== 'open' || this.engine.state !== 'open') return;
-    const quiet = this.clock.now() - this.lastReceived;
-    if (quiet < this.pingInterval) {
-      this.armPing(this.pingInterval - quiet);
-      return;
-    }
-    this.receivedSincePing = false;
+  /** @internal Liveness: time for a keepalive ping. */
+  onKeepalivePing(): boolean {
+    if (this.state !== 'open') return false;
     this.engine.sendPing();
     this.collectOutput();
     this.flush();
-    if (this.pongTimeout > 0) {
-      this.pongTimer = this.clock.setTimeout(() => this.onPongTimer(), this.pongTimeout);
-    } else {
-      this.armPing(this.pingInterval);
-    }
+    return true;
   }
 
-  private onPongTimer(): void {
-    this.pongTimer = undefined;
-    if (this.currentState !== 'open') return;
-    if (this.receivedSincePing) {
-      this.armPing(Math.max(0, this.pingInterval - (this.clock.now() - this.lastReceived)));
-      return;
-    }
-    // Nothing at all, not even the pong, since the ping: the peer or the path is gone.
+  /** @internal Liveness: the peer answered nothing after our ping. */
+  onPongMissing(): void {
+    if (this.state !== 'open') return;
     this.settleOutcome(1006, '');
-    this.enterClosing();
+    this.dropConnection();
+  }
+
+  /** @internal Liveness: the peer has not closed the connection in time (RFC 6455 §7.1.1 lets us drop it). */
+  onCloseTimedOut(): void {
     this.transport.destroy();
-  }
-
-  private clearTimer(handle: unknown): void {
-    if (handle !== undefined) this.clock.clearTimeout(handle);
-  }
-
-  private clearTimers(): void {
-    this.stopLivenessTimers();
-    this.clearTimer(this.closeTimer);
-    this.closeTimer = undefined;
   }
 }
 
@@ -673,13 +515,29 @@ class SessionTransportEvents implements TransportEvents {
     this.session.onEnd();
   }
   drain(): void {
-    this.session.checkReadPressure();
-    this.session.checkDrain();
+    this.session.onTransportDrain();
   }
   error(error: Error): void {
     this.session.onTransportError(error);
   }
   closed(): void {
     this.session.onClosed();
+  }
+}
+
+/** The timers' actions as one small object: no closures per connection. */
+class SessionTimerActions implements LivenessActions {
+  constructor(private readonly session: WebSocketSession<unknown>) {}
+  idle(): void {
+    this.session.onIdle();
+  }
+  keepalivePing(): boolean {
+    return this.session.onKeepalivePing();
+  }
+  pongMissing(): void {
+    this.session.onPongMissing();
+  }
+  closeTimedOut(): void {
+    this.session.onCloseTimedOut();
   }
 }
