@@ -1,12 +1,14 @@
 // Differential tests of the streaming UTF-8 kernel (assembly/utf8.ts) against the pure-TS
 // Hoehrmann DFA (src/codec/fallback/utf8.ts) and `TextDecoder` with `fatal: true`:
 // boundary cases at every split, states handed between the two sides, random valid text,
-// random noise. Seeded, so any failure replays.
+// random noise. The random cases are fast-check properties (seed fixed in
+// test/support/fast-check-setup.ts), so any failure replays.
+import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { SCRATCH, UTF8_ACCEPT, UTF8_REJECT, WINDOW } from '../../assembly/layout.js';
 import { validateUtf8Bytes } from '../../src/codec/fallback/utf8.js';
 import { createWasmKernels, type Kernels } from '../../src/codec/kernels.js';
-import { xorshift } from '../support/frames.js';
+import { BOUNDARY_CHARS, runs } from '../support/arbitraries.js';
 
 function hex(text: string): Uint8Array {
   const digits = text.replace(/\s+/g, '');
@@ -338,102 +340,129 @@ describe('validateUtf8 (wasm) and validateUtf8Bytes (fallback)', () => {
   });
 });
 
-/** Random text of about `bytes` UTF-8 bytes, weighted toward 2-, 3- and 4-byte characters. */
-function randomText(next: () => number, bytes: number): Uint8Array {
-  const codePoints: number[] = [];
-  let size = 0;
-  while (size < bytes) {
-    const kind = next() % 4;
-    let cp: number;
-    if (kind === 0) cp = next() % 0x80;
-    else if (kind === 1) cp = 0x80 + (next() % (0x800 - 0x80));
-    else if (kind === 2) {
-      cp = 0x800 + (next() % (0x10000 - 0x800));
-      if (cp >= 0xd800 && cp <= 0xdfff) cp -= 0x800;
-    } else cp = 0x10000 + (next() % 0x100000);
-    codePoints.push(cp);
-    size += cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-  }
-  return encoder.encode(String.fromCodePoint(...codePoints));
-}
+/** Code points weighted toward 2-, 3- and 4-byte UTF-8, with the boundary ones, never a surrogate. */
+const codePoint = fc.oneof(
+  fc.integer({ min: 0, max: 0x7f }),
+  fc.integer({ min: 0x80, max: 0x7ff }),
+  fc.integer({ min: 0x800, max: 0xffff - 0x800 }).map((cp) => (cp >= 0xd800 ? cp + 0x800 : cp)),
+  fc.integer({ min: 0x10000, max: 0x10ffff }),
+  fc.constantFrom(...BOUNDARY_CHARS.map((c) => c.codePointAt(0)!)),
+);
 
-/** 1-4 random cut points in [0, length]. */
-function randomCuts(next: () => number, length: number): number[] {
-  const cuts = Array.from({ length: 1 + (next() % 4) }, () => next() % (length + 1));
-  return cuts.sort((a, b) => a - b);
+/** Well-formed UTF-8 of up to about `maxBytes` bytes. */
+const validText = (maxBytes: number) =>
+  fc
+    .array(codePoint, { maxLength: maxBytes })
+    .map((cps) => encoder.encode(String.fromCodePoint(...cps)).subarray(0, maxBytes))
+    .map((bytes) => {
+      // Trim a code point the byte limit cut, so the text stays valid.
+      let end = bytes.length;
+      let back = end - 1;
+      while (back >= 0 && (bytes[back] & 0xc0) === 0x80) back--;
+      if (back >= 0) {
+        const lead = bytes[back];
+        const size = lead < 0x80 ? 1 : lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+        if (back + size > end) end = back;
+      }
+      return bytes.slice(0, end);
+    });
+
+/** 1-4 cut points, as fractions of the length. */
+const cutFractions = fc.array(
+  fc.integer({ min: 0, max: 1000 }).map((n) => n / 1000),
+  { minLength: 1, maxLength: 4 },
+);
+
+/** Cut points in [0, length], sorted, from fractions. */
+function cutsOf(fractions: readonly number[], length: number): number[] {
+  return fractions.map((f) => Math.floor(f * length)).sort((a, b) => a - b);
 }
 
 describe('random input', () => {
-  it('accepts random valid text of 0-300 bytes, whole and in random pieces across both sides', () => {
-    const next = xorshift(2021);
-    for (let length = 0; length <= 300; length++) {
-      for (let trial = 0; trial < 4; trial++) {
-        const bytes = randomText(next, length);
-        expect(wasmValidate(bytes, UTF8_ACCEPT)).toBe(UTF8_ACCEPT);
-        expect(fallbackValidate(bytes, UTF8_ACCEPT)).toBe(UTF8_ACCEPT);
-        const cuts = randomCuts(next, bytes.length);
-        expect(
-          inPieces(bytes, cuts, (piece, state, i) =>
-            i % 2 === 0 ? wasmValidate(piece, state) : fallbackValidate(piece, state),
-          ),
-        ).toBe(UTF8_ACCEPT);
-      }
-    }
-  });
+  test.prop([validText(300), cutFractions], { numRuns: runs(1200) })(
+    'accepts random valid text of 0-300 bytes, whole and in random pieces across both sides',
+    (bytes, fractions) => {
+      expect(decoderAccepts(bytes)).toBe(true);
+      expect(wasmValidate(bytes, UTF8_ACCEPT)).toBe(UTF8_ACCEPT);
+      expect(fallbackValidate(bytes, UTF8_ACCEPT)).toBe(UTF8_ACCEPT);
+      expect(
+        inPieces(bytes, cutsOf(fractions, bytes.length), (piece, state, i) =>
+          i % 2 === 0 ? wasmValidate(piece, state) : fallbackValidate(piece, state),
+        ),
+      ).toBe(UTF8_ACCEPT);
+    },
+  );
 
-  it('agrees with TextDecoder on random text with one corrupted byte', () => {
-    const next = xorshift(1007);
-    for (let trial = 0; trial < 3000; trial++) {
-      const bytes = randomText(next, next() % 300);
-      if (bytes.length > 0) bytes[next() % bytes.length] = next() & 0xff;
+  test.prop([validText(300), fc.nat(), fc.nat(255), cutFractions], { numRuns: runs(3000) })(
+    'agrees with TextDecoder on random text with one corrupted byte',
+    (valid, where, value, fractions) => {
+      const bytes = valid.slice();
+      if (bytes.length > 0) bytes[where % bytes.length] = value;
       const expected = fallbackValidate(bytes, UTF8_ACCEPT);
       expect(expected === UTF8_ACCEPT).toBe(decoderAccepts(bytes));
       expect(wasmValidate(bytes, UTF8_ACCEPT)).toBe(expected);
       expect(
-        inPieces(bytes, randomCuts(next, bytes.length), (piece, state) => wasmValidate(piece, state)),
+        inPieces(bytes, cutsOf(fractions, bytes.length), (piece, state) => wasmValidate(piece, state)),
       ).toBe(expected);
-    }
-  });
+    },
+  );
 
-  it('agrees with TextDecoder on byte noise weighted toward lead and continuation bytes', () => {
-    const next = xorshift(99);
-    const pick = [
-      () => next() % 0x80,
-      () => 0x80 + (next() % 0x40),
-      () => 0x80 + (next() % 0x40),
-      () => 0xc0 + (next() % 0x20),
-      () => 0xe0 + (next() % 0x10),
-      () => 0xf0 + (next() % 0x10),
-    ];
-    for (let trial = 0; trial < 5000; trial++) {
-      const length = next() % 300;
-      const bytes = new Uint8Array(length);
-      for (let i = 0; i < length; i++)
-        bytes[i] = trial % 2 === 0 ? next() & 0xff : pick[next() % pick.length]();
+  // Uniform bytes, or bytes drawn by class: ASCII, continuation (twice as likely), 2-, 3- and 4-byte leads.
+  const weightedByte = fc.oneof(
+    fc.integer({ min: 0, max: 0x7f }),
+    { arbitrary: fc.integer({ min: 0x80, max: 0xbf }), weight: 2 },
+    fc.integer({ min: 0xc0, max: 0xdf }),
+    fc.integer({ min: 0xe0, max: 0xef }),
+    fc.integer({ min: 0xf0, max: 0xff }),
+  );
+  const noise = fc.oneof(
+    fc.uint8Array({ maxLength: 299 }),
+    fc.array(weightedByte, { maxLength: 299 }).map((b) => Uint8Array.from(b)),
+  );
+
+  test.prop([noise], { numRuns: runs(5000) })(
+    'agrees with TextDecoder on byte noise weighted toward lead and continuation bytes',
+    (bytes) => {
       const expected = fallbackValidate(bytes, UTF8_ACCEPT);
       expect(expected === UTF8_ACCEPT).toBe(decoderAccepts(bytes));
       expect(wasmValidate(bytes, UTF8_ACCEPT)).toBe(expected);
-    }
+    },
+  );
+
+  // 64 KiB: all ASCII with a euro sign last, or a random text repeated to size.
+  const bigText = fc.oneof(
+    fc.constant(encoder.encode('x'.repeat(65536 - 3).concat('€'))),
+    validText(400)
+      .filter((t) => t.length > 0)
+      .map((unit) => {
+        const out = new Uint8Array(Math.floor((65536 - 4) / unit.length) * unit.length);
+        for (let at = 0; at < out.length; at += unit.length) out.set(unit, at);
+        return out;
+      }),
+  );
+  const corruption = fc.record({
+    start: fc.nat(63),
+    middle: fc.nat(),
+    end: fc.nat(63),
+    byte: fc.constantFrom(0x80, 0xc0, 0xff, 0xed, 0xf4),
   });
 
-  it('handles 64 KiB texts: valid, corrupted near the start, middle and end, and in pieces', () => {
-    const next = xorshift(65536);
-    for (let trial = 0; trial < 12; trial++) {
-      const bytes =
-        trial % 3 === 0 ? encoder.encode('x'.repeat(65536 - 3).concat('€')) : randomText(next, 65536 - 4);
+  test.prop([bigText, cutFractions, corruption], { numRuns: runs(12) })(
+    'handles 64 KiB texts: valid, corrupted near the start, middle and end, and in pieces',
+    (bytes, fractions, { start, middle, end, byte }) => {
       expect(wasmValidate(bytes, UTF8_ACCEPT, WINDOW)).toBe(UTF8_ACCEPT);
       expect(fallbackValidate(bytes, UTF8_ACCEPT)).toBe(UTF8_ACCEPT);
-      const cuts = randomCuts(next, bytes.length);
+      const cuts = cutsOf(fractions, bytes.length);
       expect(inPieces(bytes, cuts, (piece, state, i) => wasmValidate(piece, state, WINDOW + 3 * i))).toBe(
         UTF8_ACCEPT,
       );
-      for (const where of [next() % 64, next() % bytes.length, bytes.length - 1 - (next() % 64)]) {
+      for (const where of [start, middle % bytes.length, bytes.length - 1 - end]) {
         const corrupted = bytes.slice();
-        corrupted[where] = [0x80, 0xc0, 0xff, 0xed, 0xf4][next() % 5];
+        corrupted[where] = byte;
         const expected = fallbackValidate(corrupted, UTF8_ACCEPT);
         expect(expected === UTF8_ACCEPT).toBe(decoderAccepts(corrupted));
         expect(wasmValidate(corrupted, UTF8_ACCEPT, WINDOW + 1)).toBe(expected);
       }
-    }
-  });
+    },
+  );
 });

@@ -18,5 +18,8 @@ function seedFromEnv(value: string | undefined): number {
 
 fc.configureGlobal({
   seed: seedFromEnv(process.env.FC_SEED),
+  // A `maxLength` written in a test is the range it means: without this, fast-check's
+  // default size caps generated arrays and strings at about 10 elements whatever the bound.
+  defaultSizeToMaxWhenMaxSpecified: true,
   ...(process.env.FC_PATH ? { path: process.env.FC_PATH, endOnFailure: true } : {}),
 });

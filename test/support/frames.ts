@@ -1,5 +1,4 @@
 // Test helpers: hex in and out, frame building, and a recording sink.
-import { xorshift32 } from '../../bench/support/workloads.js';
 import { FrameParser, type FrameParserOptions, type FramePiece } from '../../src/codec/frame-parser.js';
 
 export function hex(text: string): Uint8Array {
@@ -29,15 +28,6 @@ export function concat(parts: readonly Uint8Array[]): Uint8Array {
     at += part.length;
   }
   return out;
-}
-
-// The benchmark's xorshift32: one generator for seeded bytes everywhere.
-export { xorshift32 as xorshift } from '../../bench/support/workloads.js';
-
-/** The same generator scaled to [0, 1). */
-export function prng(seed: number): () => number {
-  const next = xorshift32(seed);
-  return () => next() / 4294967296;
 }
 
 export interface FrameSpec {
