@@ -28,7 +28,10 @@ export const SCRATCH_BYTES = 65536;
 
 export const MEMORY_BYTES = 524288;
 
-/** The most bytes walk() leaves unconsumed: a 14-byte header plus a 125-byte control payload. */
+/**
+ * The most bytes walk() leaves unconsumed: MAX_HEADER_BYTES (14) plus MAX_CONTROL_PAYLOAD_BYTES
+ * (125) from rfc6455.ts, written out because this file imports nothing (test/codec checks the sum).
+ */
 export const MAX_DEFERRED_BYTES = 139;
 
 // ---- parser state: byte offsets from STATE ----
@@ -85,19 +88,4 @@ export const F_UTF8_DEFERRED = 128; // a whole text message whose UTF-8 the call
 export const UTF8_ACCEPT = 0;
 export const UTF8_REJECT = 12;
 
-// ---- error codes written to S_ERROR ----
-export const ERR_RSV = 1;
-export const ERR_INVALID_OPCODE = 2;
-export const ERR_EXPECTED_MASK = 3;
-export const ERR_UNEXPECTED_MASK = 4;
-export const ERR_CONTROL_TOO_LONG = 5;
-export const ERR_CONTROL_FRAGMENTED = 6;
-export const ERR_NON_MINIMAL_LENGTH = 7;
-export const ERR_LENGTH_TOP_BIT = 8;
-export const ERR_UNEXPECTED_CONTINUATION = 9;
-export const ERR_EXPECTED_CONTINUATION = 10;
-export const ERR_FRAME_TOO_LARGE = 11;
-export const ERR_MESSAGE_TOO_LARGE = 12;
-export const ERR_INVALID_UTF8 = 13;
-export const ERR_CLOSE_PAYLOAD_LENGTH = 14;
-export const ERR_INVALID_CLOSE_CODE = 15;
+// S_ERROR holds a Violation from violations.ts (0: none).

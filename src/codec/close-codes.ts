@@ -1,6 +1,10 @@
 // Close codes (RFC 6455 §7.4) and close frame bodies (§5.5.1).
 import { UTF8_ACCEPT } from '../../assembly/layout.js';
+import { CLOSE_CODE_BYTES, closeCodeValidOnWire as validOnWire } from '../../assembly/rfc6455.js';
 import { validateUtf8Bytes } from './fallback/utf8.js';
+import { MAX_CLOSE_REASON_BYTES } from './limits.js';
+
+export { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES } from './limits.js';
 
 /** Named close codes. 1005, 1006 and 1015 are reported locally and never sent. */
 export const CloseCode = {
@@ -21,15 +25,12 @@ export const CloseCode = {
   TlsHandshake: 1015,
 } as const;
 
-/** The longest close reason: a control payload holds 125 bytes, 2 of them the code. */
-export const MAX_CLOSE_REASON_BYTES = 123;
-
 /**
  * Whether `code` may appear in a close frame on the wire: 1000-1003, 1007-1014 and 3000-4999.
  * 1004 is reserved, 1005/1006/1015 are local-only, 1016-2999 are unassigned.
  */
 export function closeCodeValidOnWire(code: number): boolean {
-  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
+  return validOnWire(code);
 }
 
 /** Whether an application may pass `code` to `close()`: any integer code valid on the wire. */
@@ -55,10 +56,10 @@ export function encodeClosePayload(code?: number, reason = ''): Uint8Array {
   if (reasonBytes.length > MAX_CLOSE_REASON_BYTES) {
     throw new RangeError(`close reason is ${reasonBytes.length} bytes; at most ${MAX_CLOSE_REASON_BYTES}`);
   }
-  const payload = new Uint8Array(2 + reasonBytes.length);
+  const payload = new Uint8Array(CLOSE_CODE_BYTES + reasonBytes.length);
   payload[0] = code >> 8;
   payload[1] = code & 0xff;
-  payload.set(reasonBytes, 2);
+  payload.set(reasonBytes, CLOSE_CODE_BYTES);
   return payload;
 }
 
@@ -74,9 +75,10 @@ export interface ClosePayload {
  */
 export function decodeClosePayload(payload: Uint8Array): ClosePayload | null {
   if (payload.length === 0) return { code: CloseCode.NoStatus, reason: '' };
-  if (payload.length === 1) return null;
+  if (payload.length < CLOSE_CODE_BYTES) return null;
   const code = (payload[0] << 8) | payload[1];
   if (!closeCodeValidOnWire(code)) return null;
-  if (validateUtf8Bytes(payload, 2, payload.length - 2, UTF8_ACCEPT) !== UTF8_ACCEPT) return null;
-  return { code, reason: decoder.decode(payload.subarray(2)) };
+  const reasonLength = payload.length - CLOSE_CODE_BYTES;
+  if (validateUtf8Bytes(payload, CLOSE_CODE_BYTES, reasonLength, UTF8_ACCEPT) !== UTF8_ACCEPT) return null;
+  return { code, reason: decoder.decode(payload.subarray(CLOSE_CODE_BYTES)) };
 }

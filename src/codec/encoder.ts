@@ -1,6 +1,21 @@
 // Frame encoding (RFC 6455 §5.2). Servers send header and payload as two buffers for
 // one vectored write; clients mask the payload into a single buffer with a fresh key.
 import { SCRATCH, SCRATCH_BYTES } from '../../assembly/layout.js';
+import {
+  FIN_BIT,
+  LENGTH_16_MARKER,
+  LENGTH_64_MARKER,
+  MASK_BIT,
+  MASK_KEY_BYTES,
+  MAX_7_BIT_LENGTH,
+  MAX_16_BIT_LENGTH,
+  MAX_CONTROL_PAYLOAD_BYTES,
+  MIN_HEADER_BYTES,
+  OPCODE_BINARY,
+  OPCODE_CLOSE,
+  OPCODE_PONG,
+  RSV1_BIT,
+} from '../../assembly/rfc6455.js';
 import { maskCopy } from './fallback/mask.js';
 import { acquireKernels } from './kernel-pool.js';
 
@@ -75,7 +90,8 @@ function allocateFrame(size: number, allocate: ((size: number) => Uint8Array) | 
 
 /** Header bytes for a payload of `length`, with room for a mask key when `masked`. */
 export function headerLength(length: number, masked: boolean): number {
-  return (length < 126 ? 2 : length < 65536 ? 4 : 10) + (masked ? 4 : 0);
+  const lengthBytes = length <= MAX_7_BIT_LENGTH ? 0 : length <= MAX_16_BIT_LENGTH ? 2 : 8;
+  return MIN_HEADER_BYTES + lengthBytes + (masked ? MASK_KEY_BYTES : 0);
 }
 
 /** Writes a frame header at `target[offset..]` (default 0); returns where the payload starts. */
@@ -88,20 +104,20 @@ export function writeHeader(
   maskKey: number | undefined,
   offset = 0,
 ): number {
-  target[offset] = (fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode;
-  const maskBit = maskKey === undefined ? 0 : 0x80;
+  target[offset] = (fin ? FIN_BIT : 0) | (rsv1 ? RSV1_BIT : 0) | opcode;
+  const maskBit = maskKey === undefined ? 0 : MASK_BIT;
   let at: number;
   // RFC 6455 §5.2: lengths use the fewest bytes that hold them
-  if (length < 126) {
+  if (length <= MAX_7_BIT_LENGTH) {
     target[offset + 1] = maskBit | length;
     at = offset + 2;
-  } else if (length < 65536) {
-    target[offset + 1] = maskBit | 126;
+  } else if (length <= MAX_16_BIT_LENGTH) {
+    target[offset + 1] = maskBit | LENGTH_16_MARKER;
     target[offset + 2] = length >>> 8;
     target[offset + 3] = length & 0xff;
     at = offset + 4;
   } else {
-    target[offset + 1] = maskBit | 127;
+    target[offset + 1] = maskBit | LENGTH_64_MARKER;
     const high = Math.floor(length / 4294967296);
     target[offset + 2] = high >>> 24;
     target[offset + 3] = (high >>> 16) & 0xff;
@@ -140,11 +156,17 @@ function maskWithKernel(payload: Uint8Array, target: Uint8Array, at: number, key
 }
 
 function checkFrame(opcode: number, length: number, fin: boolean): void {
-  if (!Number.isInteger(opcode) || opcode < 0 || opcode > 15 || (opcode > 2 && opcode < 8) || opcode > 10) {
+  // RFC 6455 §5.2: opcodes 3-7 and 0xB-0xF are reserved
+  if (
+    !Number.isInteger(opcode) ||
+    opcode < 0 ||
+    (opcode > OPCODE_BINARY && opcode < OPCODE_CLOSE) ||
+    opcode > OPCODE_PONG
+  ) {
     throw new RangeError(`opcode ${opcode} is not defined by RFC 6455`);
   }
   // RFC 6455 §5.5: control frames carry at most 125 bytes and are never fragmented
-  if (opcode >= 8 && (length > 125 || !fin)) {
+  if (opcode >= OPCODE_CLOSE && (length > MAX_CONTROL_PAYLOAD_BYTES || !fin)) {
     throw new RangeError('control frames carry at most 125 bytes and must not be fragmented');
   }
 }

@@ -6,7 +6,6 @@ export {
   closeCodeValidToSend,
   decodeClosePayload,
   encodeClosePayload,
-  MAX_CLOSE_REASON_BYTES,
 } from './close-codes.js';
 export {
   createMaskKeyPool,
@@ -30,5 +29,6 @@ export {
 } from './frame-parser.js';
 export { acquireKernels, type KernelLease, wasmAvailable } from './kernel-pool.js';
 export { createFallbackKernels, createWasmKernels, type Kernels } from './kernels.js';
+export { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES } from './limits.js';
 export { MessageAssembler, type MessageSink } from './message-assembler.js';
 export { isControlOpcode, Opcode, type OpcodeValue } from './opcodes.js';

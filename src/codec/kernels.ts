@@ -1,9 +1,10 @@
 // Loads the WebAssembly kernels (bytes inlined at build time, so no fs or fetch) and
 // offers the pure-TS fallback with the same signatures over an arena of the same layout.
 import { MEMORY_BYTES } from '../../assembly/layout.js';
+import { bindArena } from './fallback/arena-access.js';
 import { maskBytes } from './fallback/mask.js';
 import { validateUtf8Bytes } from './fallback/utf8.js';
-import { walkBytes } from './fallback/walk.js';
+import { walk as walkPortable } from './fallback/walk.generated.js';
 import { kernelsWasmBase64 } from './wasm-bytes.generated.js';
 
 /**
@@ -80,11 +81,15 @@ export function createWasmKernels(): Kernels | null {
 /** The pure-TS kernels over a new arena of the same layout. */
 export function createFallbackKernels(): Kernels {
   const bytes = new Uint8Array(MEMORY_BYTES);
+  const view = new DataView(bytes.buffer);
   return {
     kind: 'ts',
     bytes,
     maskInPlace: (ptr, length, key, rotation) => maskBytes(bytes, ptr, length, key, rotation),
     validateUtf8: (ptr, length, state) => validateUtf8Bytes(bytes, ptr, length, state),
-    walk: (start, end) => walkBytes(bytes, start, end),
+    walk: (start, end) => {
+      bindArena(bytes, view);
+      return walkPortable(start, end);
+    },
   };
 }
