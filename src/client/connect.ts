@@ -12,7 +12,8 @@ import {
   validateUpgradeResponse,
 } from '../handshake/http1.js';
 import { DEFAULT_MAX_ERROR_BODY } from '../handshake/response-head.js';
-import { createClientSession, systemClock } from '../session/session.js';
+import { pickSessionOptions, resolveSessionOptions, systemClock } from '../session/options.js';
+import { createClientSession } from '../session/session.js';
 import type { Handler, HandshakeInfo, Session, SessionOptions } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
 import { ConnectError } from './connect-error.js';
@@ -68,16 +69,6 @@ export interface ConnectOptions<Context = unknown> extends SessionOptions, Clien
   context?: Context;
 }
 
-const NUMERIC_SESSION_OPTIONS = [
-  'maxFrame',
-  'maxMessage',
-  'closeTimeout',
-  'idleTimeout',
-  'pingInterval',
-  'pongTimeout',
-  'highWaterMark',
-] as const;
-
 /**
  * Opens a WebSocket connection as a client and resolves with the open session.
  *
@@ -103,7 +94,7 @@ export async function connect<Context = unknown>(
 ): Promise<Session<Context>> {
   const target = parseWebSocketUrl(url);
   if (typeof handler?.message !== 'function') throw new TypeError('handler.message must be a function');
-  for (const name of NUMERIC_SESSION_OPTIONS) checkNonNegative(name, options[name]);
+  resolveSessionOptions(pickSessionOptions(options));
   const handshakeTimeout =
     checkNonNegative('handshakeTimeout', options.handshakeTimeout) ?? DEFAULT_HANDSHAKE_TIMEOUT;
   const maxHead = checkNonNegative('maxResponseHead', options.maxResponseHead) ?? DEFAULT_MAX_HEAD_BYTES;
@@ -157,7 +148,7 @@ export async function connect<Context = unknown>(
   let session: Session<Context>;
   try {
     session = createClientSession(new SocketTransport(socket), handshake, handler, {
-      ...sessionOptions(options),
+      ...pickSessionOptions(options),
       maskKeys: options.maskKeys,
       // Skips the zero fill of large masked frames; the encoder writes every byte.
       allocate: Buffer.allocUnsafe,
@@ -191,18 +182,6 @@ function tlsOptions(options: ConnectOptions<unknown>): tls.ConnectionOptions {
   const picked: Record<string, unknown> = {};
   for (const name of TLS_OPTION_NAMES) if (options[name] !== undefined) picked[name] = options[name];
   return picked as tls.ConnectionOptions;
-}
-
-const SESSION_OPTION_NAMES = [
-  ...NUMERIC_SESSION_OPTIONS,
-  'wasm',
-  'clock',
-] as const satisfies readonly (keyof SessionOptions)[];
-
-function sessionOptions(options: ConnectOptions<unknown>): SessionOptions {
-  const picked: Record<string, unknown> = {};
-  for (const name of SESSION_OPTION_NAMES) picked[name] = options[name];
-  return picked as SessionOptions;
 }
 
 /** The request we sent, as a header map (lower-case names), for `HandshakeInfo.headers`. */

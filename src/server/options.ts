@@ -1,8 +1,8 @@
 // Validation of the server entry points' options, at construction and with messages that
 // name the option, and the split between the handshake's options and the session's.
 import { isToken } from '../handshake/http-token.js';
-import { accept } from '../session/session.js';
-import type { Handler, SessionOptions, Transport } from '../session/types.js';
+import { pickSessionOptions, resolveSessionOptions } from '../session/options.js';
+import type { Handler } from '../session/types.js';
 import type { ServerOptions, UpgradeOptions } from './types.js';
 
 /** Default `maxHeadBytes` of `createServer`: 16 KiB. */
@@ -12,29 +12,8 @@ export const DEFAULT_MAX_HEADERS = 100;
 /** Default `handshakeTimeout` of `createServer`: 10 s. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 
-/** Options that belong to the handshake or the listener, not to the session. */
-const NOT_SESSION_OPTIONS = new Set([
-  'verify',
-  'protocols',
-  'activate',
-  'onError',
-  'handler',
-  'host',
-  'port',
-  'tls',
-  'maxHeadBytes',
-  'maxHeaders',
-  'handshakeTimeout',
-]);
-
-/** The session's share of the options (everything the handshake and listener do not use). */
-export function sessionOptionsOf(options: object): SessionOptions {
-  const session: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(options)) {
-    if (!NOT_SESSION_OPTIONS.has(name)) session[name] = value;
-  }
-  return session as SessionOptions;
-}
+/** The session's share of the options; the rest belong to the handshake and the listener. */
+export const sessionOptionsOf = pickSessionOptions;
 
 /**
  * Checks the handshake options of `handleUpgrade` and `createServer`.
@@ -62,30 +41,15 @@ export function validateUpgradeOptions(options: UpgradeOptions<unknown>): void {
 
 /**
  * Checks the session's options and the handler the way `accept` will, now rather than at the
- * first connection: it builds one session over a transport that is never attached (building
- * one has no side effects until `activate()`).
+ * first connection.
  *
  * @throws TypeError or RangeError, as `accept` would.
  */
 export function validateSessionOptions(handler: Handler<unknown>, options: object): void {
   if (typeof handler !== 'object' || handler === null) throw new TypeError('handler must be an object');
-  accept(
-    UNUSED_TRANSPORT,
-    { path: '/', headers: {}, protocol: '', extensions: '' },
-    handler,
-    sessionOptionsOf(options),
-  );
+  if (typeof handler.message !== 'function') throw new TypeError('handler.message must be a function');
+  resolveSessionOptions(pickSessionOptions(options));
 }
-
-const UNUSED_TRANSPORT: Transport = {
-  attach() {},
-  write() {},
-  bufferedAmount: 0,
-  end() {},
-  destroy() {},
-  pause() {},
-  resume() {},
-};
 
 /** `createServer`'s listener and limits, with defaults applied. */
 export interface ListenerSettings {
