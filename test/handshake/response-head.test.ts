@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { type ReadResult, ResponseReader } from '../../src/handshake/response-head.js';
 
-const encode = (text: string) => Buffer.from(text, 'latin1');
+/** Latin1 bytes in a plain Uint8Array, as a browser would have them. */
+const encode = (text: string) => Uint8Array.from(text, (char) => char.charCodeAt(0));
 
 /** Feeds `bytes` cut at `cut` (0: in one piece) and returns the first conclusive result. */
 function read(bytes: Uint8Array, cut = 0, reader = new ResponseReader(1024, 64)): ReadResult {
@@ -56,6 +57,27 @@ describe('ResponseReader', () => {
     ).toEqual(expect.objectContaining({ body: 'zzzzzzzz' }));
   });
 
+  it('reads a chunked refusal body up to its last chunk, whatever the split', () => {
+    const refusal = encode(
+      'HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\n5;x=1\r\nhello\r\n4\r\n caf\r\n0\r\n\r\n',
+    );
+    for (let cut = 1; cut < refusal.length; cut++) {
+      expect(read(refusal, cut), `cut at ${cut}`).toMatchObject({ state: 'refused', body: 'hello caf' });
+    }
+  });
+
+  it('reads no body for 204 and decodes a body as UTF-8', () => {
+    expect(read(encode('HTTP/1.1 204 No Content\r\n\r\n'))).toMatchObject({ state: 'refused', body: '' });
+    const utf8 = new TextEncoder().encode('HTTP/1.1 403 Forbidden\r\nContent-Length: 7\r\n\r\nnon ✓');
+    expect(read(utf8)).toMatchObject({ state: 'refused', body: 'non ✓' });
+  });
+
+  it('keeps obs-text in header values as latin1 characters', () => {
+    expect(read(encode('HTTP/1.1 101 OK\r\nX-Name: caf\xe9 \x80\r\n\r\n'))).toMatchObject({
+      head: { headers: { 'x-name': 'caf\xe9 \x80' } },
+    });
+  });
+
   it('skips interim 1xx answers', () => {
     const result = read(encode('HTTP/1.1 103 Early Hints\r\nLink: </a>\r\n\r\nHTTP/1.1 101 OK\r\n\r\n'));
     expect(result).toMatchObject({ state: 'upgraded', head: { status: 101 } });
@@ -74,7 +96,9 @@ describe('ResponseReader', () => {
     ['a header without a colon', 'HTTP/1.1 101 X\r\nUpgrade websocket\r\n\r\n', /Invalid header line/],
     ['a space before the colon', 'HTTP/1.1 101 X\r\nUpgrade : websocket\r\n\r\n', /Invalid header line/],
     ['a folded line', 'HTTP/1.1 101 X\r\nA: b\r\n c\r\n\r\n', /Folded/],
-    ['a control character in a value', 'HTTP/1.1 101 X\r\nA: b\x01\r\n\r\n', /Invalid value/],
+    ['a control character in a value', 'HTTP/1.1 101 X\r\nA: b\x01\r\n\r\n', /Invalid value for header A$/],
+    ['a bare CR in a header line', 'HTTP/1.1 101 X\r\nA: b\rc\r\n\r\n', /Invalid header line/],
+    ['a control character in the reason', 'HTTP/1.1 101 X\x01\r\n\r\n', /Invalid status line/],
     ['a head over the limit', `HTTP/1.1 101 X\r\nA: ${'b'.repeat(2000)}\r\n\r\n`, /exceeds 1024 bytes/],
   ])('names what is wrong with %s', (_, text, reason) => {
     const result = read(encode(text));
