@@ -2,7 +2,7 @@
 // same offset, with either kernel; the WebAssembly walk and the TS walk agree. Streams are
 // fast-check properties (seed fixed in test/support/fast-check-setup.ts): messages whole
 // and fragmented inside code points, control frames between fragments, every length
-// encoding, then one or two bits flipped anywhere.
+// encoding, then one or two bits flipped, mostly in headers.
 import { fc, test } from '@fast-check/vitest';
 import { describe, expect, it } from 'vitest';
 import { cutsFor, maskKey, pattern, runs, type Split, split, spread, text } from '../support/arbitraries.js';
@@ -56,14 +56,24 @@ const item: fc.Arbitrary<Item> = fc.oneof(
   },
 );
 
-/** Flips of one bit anywhere: header, length, mask or payload. */
+/**
+ * One-bit flips, each in a chosen frame: mostly in its header (FIN, RSV, opcode, mask bit,
+ * length, key), otherwise anywhere in the frame (payload bytes; close codes and reasons).
+ */
 const flips = fc.array(
-  fc.record({ at: fc.double({ min: 0, max: 1, noNaN: true, maxExcluded: true }), bit: fc.nat(7) }),
-  {
-    minLength: 1,
-    maxLength: 2,
-  },
+  fc.record({
+    frame: fc.nat(),
+    inHeader: fc.oneof(
+      { arbitrary: fc.constant(true), weight: 3 },
+      { arbitrary: fc.constant(false), weight: 1 },
+    ),
+    at: fc.nat(),
+    bit: fc.nat(7),
+  }),
+  { minLength: 1, maxLength: 2 },
 );
+
+type Flip = { frame: number; inHeader: boolean; at: number; bit: number };
 
 function toSpecs(items: readonly Item[], masked: boolean): FrameSpec[] {
   const specs: FrameSpec[] = [];
@@ -92,9 +102,24 @@ function toSpecs(items: readonly Item[], masked: boolean): FrameSpec[] {
   return specs;
 }
 
-function corrupt(bytes: Uint8Array, changes: readonly { at: number; bit: number }[]): Uint8Array {
-  const copy = bytes.slice();
-  for (const { at, bit } of changes) copy[Math.floor(at * copy.length)] ^= 1 << bit;
+/** `frames` joined, with the flips applied. */
+function corrupt(frames: readonly Uint8Array[], changes: readonly Flip[]): Uint8Array {
+  const starts: number[] = [];
+  let at = 0;
+  for (const frame of frames) {
+    starts.push(at);
+    at += frame.length;
+  }
+  const copy = concat(frames);
+  for (const change of changes) {
+    const index = change.frame % frames.length;
+    const frame = frames[index];
+    // Header: 2 bytes, the extended length when the 7-bit field says so, then a key if masked.
+    const lengthField = frame[1] & 0x7f;
+    const header = 2 + (lengthField === 126 ? 2 : lengthField === 127 ? 8 : 0) + (frame[1] & 0x80 ? 4 : 0);
+    const within = change.at % (change.inHeader ? Math.min(header, frame.length) : frame.length);
+    copy[starts[index] + within] ^= 1 << change.bit;
+  }
   return copy;
 }
 
@@ -120,6 +145,28 @@ function expectSplitInvariant(
   return reference;
 }
 
+/** Each header field of the second frame flipped in turn, whatever the seed draws. */
+const EVERY_HEADER_FIELD: [Item[], Flip[], Split, Split][] = [
+  [0, 7], // FIN
+  [0, 6], // RSV1
+  [0, 5], // RSV2
+  [0, 4], // RSV3
+  [0, 3], // opcode: reserved
+  [0, 0], // opcode: continuation or binary
+  [1, 7], // MASK
+  [1, 6], // length off by 64: every later frame boundary moves
+  [1, 0], // length
+].map(([at, bit]) => [
+  [
+    { kind: 'text', text: 'héllo', cuts: [], pingAfter: [], keys: [0x3d21fa37] },
+    { kind: 'control', opcode: 9, length: 3, seed: Uint8Array.of(1), key: 0 },
+    { kind: 'binary', length: 130, seed: Uint8Array.of(2, 3), key: 0xffffffff },
+  ],
+  [{ frame: 1, inHeader: true, at, bit }],
+  { cycle: [1] },
+  { at: [0.3, 0.6] },
+]);
+
 describe('split invariance', () => {
   describe.each([
     ['server', true, 30],
@@ -127,18 +174,20 @@ describe('split invariance', () => {
   ] as const)('%s role', (role, masked, numRuns) => {
     test.prop([fc.array(item, { minLength: 1, maxLength: 14 }), flips, split, split], {
       numRuns: runs(numRuns),
+      examples: EVERY_HEADER_FIELD,
     })(
       'whole, random cuts, byte at a time, wasm and TS all agree, valid and corrupted',
       (items, changes, a, b) => {
         const specs = toSpecs(items, masked);
-        const valid = concat(specs.map(buildFrame));
+        const frames = specs.map(buildFrame);
+        const valid = concat(frames);
         const reference = expectSplitInvariant(valid, role, a, b);
         // The valid stream comes back frame for frame.
         expect(reference.error).toBeNull();
         expect(reference.frames.map((f) => [f.opcode, f.fin, f.length])).toEqual(
           specs.map((s) => [s.opcode, s.fin !== false, s.payload.length]),
         );
-        expectSplitInvariant(corrupt(valid, changes), role, b, a);
+        expectSplitInvariant(corrupt(frames, changes), role, b, a);
       },
     );
   });

@@ -14,6 +14,7 @@ import {
   maskKey,
   pattern,
   runs,
+  type Split,
   split,
   spread,
 } from '../support/arbitraries.js';
@@ -183,13 +184,28 @@ function feedIn(role: 'server' | 'client', wasm: boolean, bytes: Uint8Array, cut
   return outcome(p, events);
 }
 
+/** Every ending runs in every configuration, whatever the seed draws: one short message, then it. */
+const ENDINGS: Stream['ending'][] = [
+  { kind: 'open' },
+  { kind: 'close', code: 1000, reason: 'bye é' },
+  ...Object.keys(VIOLATIONS).map((violation) => ({ kind: 'violation' as const, violation })),
+];
+const EVERY_ENDING: [Stream, [Split, Split, Split]][] = ENDINGS.map((end) => [
+  {
+    items: [{ text: true, length: 3, chars: 'é', seed: Uint8Array.of(7), fragments: [0.5], between: [null] }],
+    ending: end,
+    keys: [0x3d21fa37],
+  },
+  [{ cycle: [1] }, { cycle: [2, 7] }, { at: [0.5] }],
+]);
+
 describe.each([
   ['server', true],
   ['server', false],
   ['client', true],
   ['client', false],
 ] as const)('split invariance, %s, wasm %s', (role, wasm) => {
-  test.prop([stream, fc.tuple(split, split, split)], { numRuns: runs(40) })(
+  test.prop([stream, fc.tuple(split, split, split)], { numRuns: runs(40), examples: EVERY_ENDING })(
     'whole, byte by byte and cut three other ways: same events, output and state',
     (s, splits) => {
       const bytes = build(s, role === 'server');
