@@ -1,5 +1,6 @@
-// The browser entry: the codec, the handshake helpers, the sans-I/O protocol and the
-// in-memory transport pair, none of which touch `node:` modules or `Buffer`.
+// The browser entry (`wasmws/browser`, and `wasmws` under a bundler's `browser` condition):
+// the codec, the handshake helpers, the sans-I/O protocol, the session and the in-memory
+// transport pair, none of which touch `node:` modules or `Buffer`.
 export * from './codec/index.js';
 export { parseExtensions, serializeExtensions } from './extensions/extensions-header.js';
 export * from './handshake/http1.js';
@@ -7,8 +8,27 @@ export { Protocol } from './protocol/protocol.js';
 export {
   END_OF_STREAM,
   type OutputItem,
+  type ProtocolEngine,
   type ProtocolEvent,
   type ProtocolOptions,
   type ProtocolState,
 } from './protocol/types.js';
 export { createMemoryPair, type MemoryPairOptions, type MemoryTransport } from './session/memory-pair.js';
+export {
+  DEFAULT_CLOSE_TIMEOUT,
+  DEFAULT_HIGH_WATER_MARK,
+  DEFAULT_PONG_TIMEOUT,
+  resolveSessionOptions,
+} from './session/options.js';
+export { controlOutputBound } from './session/output.js';
+export { accept, createClientSession, WebSocketSession } from './session/session.js';
+export type {
+  Clock,
+  Handler,
+  HandshakeInfo,
+  Session,
+  SessionOptions,
+  SessionState,
+  Transport,
+  TransportEvents,
+} from './session/types.js';

@@ -1,5 +1,7 @@
-// The Node entry (`wasmws`): accept, connect, the reference acceptor, the session and
-// the message iterator, plus everything the browser-safe codec offers.
+// The Node entry (`wasmws`): what a gateway uses. The reference acceptor and `handleUpgrade`,
+// `connect`, `accept` over any transport, the session and its message iterator, the handshake
+// helpers for embedders who own the HTTP layer, the sans-I/O protocol, and the errors and
+// close codes a handler meets. Frame tools use `wasmws/codec`; raw kernels `wasmws/kernels`.
 export {
   CLEAN_CLOSE_CODES,
   CloseError,
@@ -21,22 +23,4 @@ export {
   connect,
 } from './client/index.js';
 export * from './server/index.js';
-export {
-  accept,
-  createClientSession,
-  DEFAULT_CLOSE_TIMEOUT,
-  DEFAULT_HIGH_WATER_MARK,
-  DEFAULT_PONG_TIMEOUT,
-  WebSocketSession,
-} from './session/session.js';
-export type {
-  Clock,
-  Handler,
-  HandshakeInfo,
-  Session,
-  SessionOptions,
-  SessionState,
-  Transport,
-  TransportEvents,
-} from './session/types.js';
 export { SocketTransport } from './transports/net-socket.js';

@@ -16,6 +16,7 @@ import {
   decodeClosePayload,
   encodeClosePayload,
   MAX_CLOSE_REASON_BYTES,
+  MAX_CONTROL_PAYLOAD_BYTES,
 } from '../codec/close-codes.js';
 import { encodeFrame, encodeMaskedFrameInto, headerLength, type MaskKeySource } from '../codec/encoder.js';
 import { WebSocketError } from '../codec/errors.js';
@@ -71,7 +72,11 @@ function checkBytes(name: string, data: unknown): asserts data is Uint8Array {
 function checkControlPayload(data: unknown): asserts data is Uint8Array {
   checkBytes('data', data);
   // RFC 6455 §5.5: control frames carry at most 125 bytes.
-  if (data.length > 125) throw new RangeError(`control frame payload is ${data.length} bytes; at most 125`);
+  if (data.length > MAX_CONTROL_PAYLOAD_BYTES) {
+    throw new RangeError(
+      `control frame payload is ${data.length} bytes; at most ${MAX_CONTROL_PAYLOAD_BYTES}`,
+    );
+  }
 }
 
 /**

@@ -4,6 +4,7 @@
 // what we write. While the transport holds a high-water mark's worth of unsent bytes, new
 // frames stay in the protocol, where unsent pongs coalesce (RFC 6455 §5.5.3), so a flood of
 // pings from a peer that does not read costs bytes bounded by the mark, not per frame.
+import { MAX_CONTROL_PAYLOAD_BYTES } from '../codec/close-codes.js';
 import { PONG_BUDGET_BYTES } from '../protocol/protocol.js';
 import { END_OF_STREAM, type ProtocolEngine } from '../protocol/types.js';
 import type { Transport } from './types.js';
@@ -11,8 +12,8 @@ import type { Transport } from './types.js';
 /** Reading pauses, and frames are held back, at no fewer unsent bytes than this. */
 export const MIN_OUTPUT_PAUSE_BYTES = 16 * 1024;
 
-/** The largest control frame we send: a 125-byte payload, a 4-byte mask key, a 2-byte header. */
-const MAX_CONTROL_FRAME_BYTES = 131;
+/** The largest control frame we send: a 2-byte header, a 4-byte mask key, the largest payload. */
+const MAX_CONTROL_FRAME_BYTES = 2 + 4 + MAX_CONTROL_PAYLOAD_BYTES;
 
 /**
  * The most output a peer's control frames (pings answered, its close echoed) can leave
