@@ -18,6 +18,7 @@ import {
 } from '../../assembly/rfc6455.js';
 import { maskCopy } from './fallback/mask.js';
 import { acquireKernels } from './kernel-pool.js';
+import { SlabAllocator } from './slab.js';
 
 /** Supplies 32-bit masking keys; the default draws them from `crypto.getRandomValues` in batches. */
 export type MaskKeySource = () => number;
@@ -68,24 +69,15 @@ export interface EncodeOptions {
 /** Payloads at least this long are masked by the WebAssembly kernel (measured in bench/). */
 export const WASM_MASK_THRESHOLD = 64;
 
-// Frames of 65 B to 4 KiB are views of a shared 64 KiB slab that is never reused, as Node's
-// Buffer pool does: a fresh zero-filled array above 64 B costs several times the masking.
-const SLAB_BYTES = 64 * 1024;
-const SLAB_MAX_FRAME = 4096;
+// Masked frames of 65 B to 4 KiB are views of shared 64 KiB slabs: a fresh zero-filled
+// array above 64 B costs several times the masking. Below that a plain array is as cheap.
+const frameSlabs = new SlabAllocator(64 * 1024, 4096);
 const SMALL_FRAME = 64;
-let slab = new Uint8Array(0);
-let slabOffset = 0;
 
 function allocateFrame(size: number, allocate: ((size: number) => Uint8Array) | undefined): Uint8Array {
   if (size <= SMALL_FRAME) return new Uint8Array(size);
-  if (size > SLAB_MAX_FRAME) return allocate === undefined ? new Uint8Array(size) : allocate(size);
-  if (slabOffset + size > slab.length) {
-    slab = new Uint8Array(SLAB_BYTES);
-    slabOffset = 0;
-  }
-  const frame = slab.subarray(slabOffset, slabOffset + size);
-  slabOffset += (size + 7) & ~7;
-  return frame;
+  if (!frameSlabs.fits(size)) return allocate === undefined ? new Uint8Array(size) : allocate(size);
+  return frameSlabs.take(size);
 }
 
 /** Header bytes for a payload of `length`, with room for a mask key when `masked`. */

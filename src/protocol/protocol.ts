@@ -23,6 +23,7 @@ import { WebSocketError } from '../codec/errors.js';
 import { FrameParser } from '../codec/frame-parser.js';
 import { MessageAssembler, type MessageSink } from '../codec/message-assembler.js';
 import { Opcode } from '../codec/opcodes.js';
+import { SlabAllocator } from '../codec/slab.js';
 import {
   END_OF_STREAM,
   type OutputItem,
@@ -47,23 +48,14 @@ const EMPTY = new Uint8Array(0);
  */
 export const PONG_BUDGET_BYTES = 4096;
 
-// Client frames up to 16 KiB are masked straight into a 64 KiB slab shared by every
-// protocol; consecutive frames of one protocol become one buffer, so a burst of small
-// sends costs no allocation per frame and one iovec. Written ranges are never rewritten.
-const BATCH_SLAB_BYTES = 64 * 1024;
-const BATCH_FRAME_MAX = 16 * 1024;
-let batchSlab: Uint8Array = new Uint8Array(0);
-const newBytes = (size: number): Uint8Array => new Uint8Array(size);
-let batchSlabUsed = 0;
-let batchSlabWriter: object | null = null;
+// Client frames up to 16 KiB are masked straight into shared 64 KiB slabs; consecutive
+// frames of one protocol become one buffer, so a burst of small sends costs no allocation
+// per frame and one iovec.
+const clientFrameSlabs = new SlabAllocator(64 * 1024, 16 * 1024 + 8);
 
-// Binary messages up to 16 KiB are copied out of the arena into views of a shared 128 KiB
-// slab that is never rewritten (as Node's Buffer pool does): a fresh ArrayBuffer per
-// message cost several microseconds at 16 KiB. A kept message keeps its slab alive.
-const MESSAGE_SLAB_BYTES = 128 * 1024;
-const MESSAGE_SLAB_MAX = 16 * 1024;
-let messageSlab: Uint8Array = new Uint8Array(0);
-let messageSlabUsed = 0;
+// Binary messages up to 16 KiB are copied out of the arena into views of shared 128 KiB
+// slabs: a fresh ArrayBuffer per message cost several microseconds at 16 KiB.
+const messageSlabs = new SlabAllocator(128 * 1024, 16 * 1024);
 
 function checkBytes(name: string, data: unknown): asserts data is Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
@@ -140,9 +132,11 @@ export class Protocol implements ProtocolEngine {
   private failed = false;
   private eofSent = false;
   private eofReceived = false;
-  /** The output item whose single buffer grows as frames are masked into the slab, or null. */
+  /** The output item whose single buffer grows as frames are masked into a slab, or null. */
   private batchItem: Uint8Array[] | null = null;
+  /** Where {@link batchItem}'s bytes start, in the slab they were masked into. */
   private batchItemStart = 0;
+  private batchSlab: Uint8Array | null = null;
   /** Opcode of the fragmented message being sent, 0 when none. */
   private sendingFragmented = 0;
 
@@ -488,7 +482,7 @@ export class Protocol implements ProtocolEngine {
   }
 
   private sendFrame(opcode: number, payload: Uint8Array, fin: boolean): void {
-    if (this.mask && payload.length <= BATCH_FRAME_MAX) {
+    if (this.mask && clientFrameSlabs.fits(headerLength(payload.length, true) + payload.length)) {
       this.sendBatched(opcode, payload, fin);
       return;
     }
@@ -506,52 +500,43 @@ export class Protocol implements ProtocolEngine {
 
   /** An owned copy of a binary message (the assembler's view is valid during the call only). */
   private copyMessage(data: Uint8Array): Uint8Array {
-    const size = data.length;
-    if (size > MESSAGE_SLAB_MAX || size === 0) return data.slice();
-    if (messageSlabUsed + size > messageSlab.length) {
-      const raw = (this.allocate ?? newBytes)(MESSAGE_SLAB_BYTES);
-      // A plain Uint8Array even when the allocator makes Buffers: binary is always Uint8Array.
-      messageSlab = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-      messageSlabUsed = 0;
-    }
-    const copy = messageSlab.subarray(messageSlabUsed, messageSlabUsed + size);
+    if (!messageSlabs.fits(data.length)) return data.slice();
+    const copy = messageSlabs.take(data.length, this.allocate);
     copy.set(data);
-    messageSlabUsed += (size + 7) & ~7;
-    return copy;
+    // A plain Uint8Array even when the allocator makes Buffers: binary is always Uint8Array.
+    return copy.constructor === Uint8Array ? copy : new Uint8Array(copy.buffer, copy.byteOffset, copy.length);
   }
 
-  /** Masks a client frame into the shared slab, extending this protocol's open batch when it is the slab's last writer. */
+  /** Masks a client frame into the shared slab, extending this protocol's open batch when its bytes end where the slab's free space starts. */
   private sendBatched(opcode: number, payload: Uint8Array, fin: boolean): void {
     const size = headerLength(payload.length, true) + payload.length;
-    if (batchSlabUsed + size > batchSlab.length) {
-      this.closeBatch();
-      batchSlab =
-        this.allocate === undefined ? new Uint8Array(BATCH_SLAB_BYTES) : this.allocate(BATCH_SLAB_BYTES);
-      batchSlabUsed = 0;
-      batchSlabWriter = null;
-    }
-    if (this.batchItem === null || batchSlabWriter !== this) {
+    const start = clientFrameSlabs.reserve(size, this.allocate);
+    const slab = clientFrameSlabs.slab;
+    if (
+      this.batchItem === null ||
+      this.batchSlab !== slab ||
+      this.batchItemStart + this.batchItem[0].length !== start
+    ) {
       this.closeBatch();
       this.batchItem = [EMPTY];
-      this.batchItemStart = batchSlabUsed;
+      this.batchItemStart = start;
+      this.batchSlab = slab;
       this.pushOutput(this.batchItem);
-      batchSlabWriter = this;
     }
-    const written = encodeMaskedFrameInto(batchSlab, batchSlabUsed, opcode, payload, {
+    const written = encodeMaskedFrameInto(slab, start, opcode, payload, {
       fin,
       maskKeys: this.maskKeys,
       wasm: this.wasm,
     });
-    batchSlabUsed += written;
+    clientFrameSlabs.commit(written);
     this.outputBytes += written;
-    this.batchItem[0] = batchSlab.subarray(this.batchItemStart, batchSlabUsed);
+    this.batchItem[0] = slab.subarray(this.batchItemStart, start + written);
   }
 
   /** Ends the open batch: later frames start a new output item. */
   private closeBatch(): void {
-    if (this.batchItem === null) return;
     this.batchItem = null;
-    if (batchSlabWriter === this) batchSlabWriter = null;
+    this.batchSlab = null;
   }
 
   private sendEof(): void {
