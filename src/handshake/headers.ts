@@ -77,13 +77,14 @@ export type FieldLine =
  */
 export function parseFieldLine(line: string): FieldLine {
   // RFC 9112 §5.2: obs-fold may be refused, and both readers refuse it.
-  const first = line.charCodeAt(0);
-  if (first === 0x20 || first === 0x09) return { kind: 'obs-fold' };
+  if (isOwsChar(line.charCodeAt(0))) return { kind: 'obs-fold' };
+  // A line end inside a line is how header injection and request smuggling start.
   if (line.includes('\r') || line.includes('\n')) return MALFORMED_FIELD_LINE;
   const colon = line.indexOf(':');
+  if (colon <= 0) return MALFORMED_FIELD_LINE;
   // RFC 9112 §5.1: no whitespace is allowed between the field name and the colon.
   const name = line.slice(0, colon);
-  if (colon <= 0 || !isToken(name)) return MALFORMED_FIELD_LINE;
+  if (!isToken(name)) return MALFORMED_FIELD_LINE;
   const value = trimOws(line.slice(colon + 1));
   if (!isFieldValue(value)) return { kind: 'invalid-value', name };
   return { kind: 'field', name, value };
