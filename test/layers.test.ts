@@ -109,10 +109,11 @@ describe('layer rules (DESIGN.md)', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('keeps Buffer out of src/codec', () => {
+  it('keeps Buffer out of src/codec and src/handshake', () => {
     const offenders = files.filter(
       (file) =>
-        file.startsWith('src/codec/') && /\bBuffer\b/.test(codeOnly(readFileSync(join(root, file), 'utf8'))),
+        (file.startsWith('src/codec/') || file.startsWith('src/handshake/')) &&
+        /\bBuffer\b/.test(codeOnly(readFileSync(join(root, file), 'utf8'))),
     );
     expect(offenders).toEqual([]);
   });

@@ -33,6 +33,11 @@ import {
   type ProtocolState,
 } from './types.js';
 
+// The parser's callbacks: symbol-keyed, so they are not part of the public surface.
+const onMessage = Symbol('onMessage');
+const onControl = Symbol('onControl');
+const onError = Symbol('onError');
+
 /** Close code for a connection that ended without a close frame (reported, never sent). */
 const ABNORMAL_CLOSURE = 1006;
 
@@ -348,8 +353,7 @@ export class Protocol implements ProtocolEngine {
   }
 
   /** A whole data message from the assembler (a view valid during the call only). */
-  /** @internal */
-  onMessage(opcode: number, data: Uint8Array): void {
+  [onMessage](opcode: number, data: Uint8Array): void {
     if (this.discarding) return;
     if (opcode === Opcode.Text) {
       this.pushEvent({ type: 'message', data: utf8Decoder.decode(data), isBinary: false });
@@ -359,8 +363,7 @@ export class Protocol implements ProtocolEngine {
   }
 
   /** A whole control frame (a view valid during the call only). */
-  /** @internal */
-  onControl(opcode: number, payload: Uint8Array): void {
+  [onControl](opcode: number, payload: Uint8Array): void {
     if (this.discarding) return;
     if (opcode === Opcode.Ping) {
       // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless our close
@@ -376,8 +379,7 @@ export class Protocol implements ProtocolEngine {
   }
 
   /** The parser's first violation (RFC 6455 §7.1.7: fail the connection). */
-  /** @internal */
-  onError(error: WebSocketError): void {
+  [onError](error: WebSocketError): void {
     if (this.discarding) return;
     this.pushEvent({ type: 'error', error });
     this.discarding = true;
@@ -389,7 +391,7 @@ export class Protocol implements ProtocolEngine {
     const decoded = decodeClosePayload(payload);
     if (decoded === null) {
       // The parser rejects such bodies first; kept so a codec change cannot make us echo garbage.
-      this.onError(new WebSocketError('WS_ERR_INVALID_CLOSE_PAYLOAD'));
+      this[onError](new WebSocketError('WS_ERR_INVALID_CLOSE_PAYLOAD'));
       return;
     }
     const close = decoded;
@@ -562,12 +564,12 @@ export class Protocol implements ProtocolEngine {
 class ProtocolSink implements MessageSink {
   constructor(private readonly protocol: Protocol) {}
   message(opcode: number, data: Uint8Array): void {
-    this.protocol.onMessage(opcode, data);
+    this.protocol[onMessage](opcode, data);
   }
   control(opcode: number, payload: Uint8Array): void {
-    this.protocol.onControl(opcode, payload);
+    this.protocol[onControl](opcode, payload);
   }
   error(error: WebSocketError): void {
-    this.protocol.onError(error);
+    this.protocol[onError](error);
   }
 }

@@ -1,14 +1,13 @@
 // Validation of the server entry points' options, at construction and with messages that
 // name the option, and the split between the handshake's options and the session's.
+import { DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS } from '../handshake/head-bytes.js';
 import { isToken } from '../handshake/http-token.js';
 import { pickSessionOptions, resolveSessionOptions } from '../session/options.js';
 import type { Handler } from '../session/types.js';
 import type { ServerOptions, UpgradeOptions } from './types.js';
 
-/** Default `maxHeadBytes` of `createServer`: 16 KiB. */
-export const DEFAULT_MAX_HEAD_BYTES = 16 * 1024;
-/** Default `maxHeaders` of `createServer`: 100. */
-export const DEFAULT_MAX_HEADERS = 100;
+export { DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS } from '../handshake/head-bytes.js';
+
 /** Default `handshakeTimeout` of `createServer`: 10 s. */
 export const DEFAULT_HANDSHAKE_TIMEOUT = 10_000;
 

@@ -34,6 +34,18 @@ export {
   systemClock,
 } from './options.js';
 
+// Entry points for the transport and the timers: symbol-keyed, so they are not part of the
+// public surface, and reached through small adapter objects rather than closures.
+const onData = Symbol('onData');
+const onEnd = Symbol('onEnd');
+const onTransportDrain = Symbol('onTransportDrain');
+const onTransportError = Symbol('onTransportError');
+const onClosed = Symbol('onClosed');
+const onIdle = Symbol('onIdle');
+const onKeepalivePing = Symbol('onKeepalivePing');
+const onPongMissing = Symbol('onPongMissing');
+const onCloseTimedOut = Symbol('onCloseTimedOut');
+
 /** Everything a {@link WebSocketSession} is built from; `accept` and `createClientSession` fill it in. */
 export interface SessionInit<Context> {
   role: 'server' | 'client';
@@ -215,7 +227,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.settleOutcome(1006, '');
     this.dropConnection();
     // Never attached, so no `closed` event will come to report it.
-    if (!this.activated) this.onClosed();
+    if (!this.activated) this[onClosed]();
   }
 
   /** Stops reading; events already parsed from the current chunk are still delivered. */
@@ -235,21 +247,19 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private startReading(): void {
     const head = this.pendingHead;
     this.pendingHead = undefined;
-    if (head !== undefined && head.length > 0) this.onData(head);
+    if (head !== undefined && head.length > 0) this[onData](head);
     else if (!this.inTurn) this.flush();
     if (this.output.readable && !this.transportClosed) this.transport.resume();
   }
 
-  /** @internal */
-  onData(bytes: Uint8Array): void {
+  [onData](bytes: Uint8Array): void {
     if (this.transportClosed) return;
     this.liveness.received();
     this.engine.receiveData(bytes);
     this.runTurn();
   }
 
-  /** @internal */
-  onEnd(): void {
+  [onEnd](): void {
     if (this.transportClosed) return;
     this.engine.receiveEof();
     this.runTurn();
@@ -329,15 +339,14 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
       this.output.flush();
     } catch (error) {
       // A transport should report failures as events; one that throws must not crash us.
-      this.onTransportError(asError(error));
+      this[onTransportError](asError(error));
       this.transport.destroy();
       return;
     }
     this.checkDrain();
   }
 
-  /** @internal The transport drained: frames held back go out, reading may resume, `drain` may fire. */
-  onTransportDrain(): void {
+  [onTransportDrain](): void {
     if (this.transportClosed) return;
     this.collectOutput();
     this.flush();
@@ -348,8 +357,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     if (!this.handlerFailed) this.callHandler(() => this.handler.drain?.(this));
   }
 
-  /** @internal */
-  onTransportError(error: Error): void {
+  [onTransportError](error: Error): void {
     if (this.transportErrorReported || this.transportClosed) return;
     this.transportErrorReported = true;
     this.settleOutcome(1006, '');
@@ -358,8 +366,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.reportError(error);
   }
 
-  /** @internal */
-  onClosed(): void {
+  [onClosed](): void {
     if (this.transportClosed) return;
     this.transportClosed = true;
     this.liveness.stop();
@@ -410,16 +417,14 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.outcome ??= { code, reason };
   }
 
-  /** @internal Liveness: nothing received for `idleTimeout`. */
-  onIdle(): void {
+  [onIdle](): void {
     if (this.state !== 'open') return;
     this.engine.sendClose(1001, 'idle timeout');
     this.collectOutput();
     this.flush();
   }
 
-  /** @internal Liveness: time for a keepalive ping. */
-  onKeepalivePing(): boolean {
+  [onKeepalivePing](): boolean {
     if (this.state !== 'open') return false;
     this.engine.sendPing();
     this.collectOutput();
@@ -427,15 +432,13 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     return true;
   }
 
-  /** @internal Liveness: the peer answered nothing after our ping. */
-  onPongMissing(): void {
+  [onPongMissing](): void {
     if (this.state !== 'open') return;
     this.settleOutcome(1006, '');
     this.dropConnection();
   }
 
-  /** @internal Liveness: the peer has not closed the connection in time (RFC 6455 §7.1.1 lets us drop it). */
-  onCloseTimedOut(): void {
+  [onCloseTimedOut](): void {
     this.transport.destroy();
   }
 }
@@ -509,19 +512,19 @@ function startSession<Context>(
 class SessionTransportEvents implements TransportEvents {
   constructor(private readonly session: WebSocketSession<unknown>) {}
   data(bytes: Uint8Array): void {
-    this.session.onData(bytes);
+    this.session[onData](bytes);
   }
   end(): void {
-    this.session.onEnd();
+    this.session[onEnd]();
   }
   drain(): void {
-    this.session.onTransportDrain();
+    this.session[onTransportDrain]();
   }
   error(error: Error): void {
-    this.session.onTransportError(error);
+    this.session[onTransportError](error);
   }
   closed(): void {
-    this.session.onClosed();
+    this.session[onClosed]();
   }
 }
 
@@ -529,15 +532,15 @@ class SessionTransportEvents implements TransportEvents {
 class SessionTimerActions implements LivenessActions {
   constructor(private readonly session: WebSocketSession<unknown>) {}
   idle(): void {
-    this.session.onIdle();
+    this.session[onIdle]();
   }
   keepalivePing(): boolean {
-    return this.session.onKeepalivePing();
+    return this.session[onKeepalivePing]();
   }
   pongMissing(): void {
-    this.session.onPongMissing();
+    this.session[onPongMissing]();
   }
   closeTimedOut(): void {
-    this.session.onCloseTimedOut();
+    this.session[onCloseTimedOut]();
   }
 }

@@ -6,6 +6,13 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Transport, TransportEvents } from '../session/types.js';
 
+// The socket's callbacks: symbol-keyed, so they are not part of the public surface.
+const onData = Symbol('onData');
+const onEnd = Symbol('onEnd');
+const onDrain = Symbol('onDrain');
+const onError = Symbol('onError');
+const onClose = Symbol('onClose');
+
 /**
  * Below this many bytes in total, a batch of several chunks is copied into one buffer;
  * from it up, the chunks are corked and written with one writev. Measured on loopback
@@ -124,12 +131,11 @@ export class SocketTransport implements Transport {
     // The peer's FIN may have been read before the handover; `end` will not fire again.
     if (this.socket.readableEnded && !this.endSeen) {
       this.endSeen = true;
-      queueMicrotask(() => this.onEnd());
+      queueMicrotask(() => this[onEnd]());
     }
   }
 
-  /** @internal */
-  onData(bytes: Buffer): void {
+  [onData](bytes: Buffer): void {
     if (this.paused) {
       // Only possible if someone resumed the socket behind our back: keep the order.
       this.socket.pause();
@@ -139,16 +145,14 @@ export class SocketTransport implements Transport {
     this.events.data(bytes);
   }
 
-  /** @internal */
-  onEnd(): void {
+  [onEnd](): void {
     this.endSeen = true;
     if (this.endDelivered || !this.attached) return;
     this.endDelivered = true;
     this.events.end();
   }
 
-  /** @internal */
-  onDrain(): void {
+  [onDrain](): void {
     this.awaitingFlush = false;
     this.events.drain();
   }
@@ -164,16 +168,14 @@ export class SocketTransport implements Transport {
     this.events.drain();
   }
 
-  /** @internal */
-  onError(error: Error): void {
+  [onError](error: Error): void {
     // Node may report several errors for one failure (e.g. a reset, then a write after it).
     if (this.errorSeen !== null) return;
     this.errorSeen = error;
     if (this.attached) this.deliverTeardown();
   }
 
-  /** @internal */
-  onClose(): void {
+  [onClose](): void {
     this.closedSeen = true;
     if (this.attached) this.deliverTeardown();
   }
@@ -198,21 +200,21 @@ interface SocketWithTransport extends Duplex {
 }
 
 function socketOnData(this: SocketWithTransport, bytes: Buffer): void {
-  this[TRANSPORT].onData(bytes);
+  this[TRANSPORT][onData](bytes);
 }
 
 function socketOnEnd(this: SocketWithTransport): void {
-  this[TRANSPORT].onEnd();
+  this[TRANSPORT][onEnd]();
 }
 
 function socketOnDrain(this: SocketWithTransport): void {
-  this[TRANSPORT].onDrain();
+  this[TRANSPORT][onDrain]();
 }
 
 function socketOnError(this: SocketWithTransport, error: Error): void {
-  this[TRANSPORT].onError(error);
+  this[TRANSPORT][onError](error);
 }
 
 function socketOnClose(this: SocketWithTransport): void {
-  this[TRANSPORT].onClose();
+  this[TRANSPORT][onClose]();
 }
