@@ -9,7 +9,7 @@ import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { encodeClosePayload } from '../codec/close-codes.js';
 import { bodyFramingError, RequestHeadReader } from '../handshake/request-head.js';
-import { DEFAULT_CLOSE_TIMEOUT } from '../session/session.js';
+import { DEFAULT_CLOSE_TIMEOUT } from '../session/options.js';
 import type { Session } from '../session/types.js';
 import { completeUpgrade } from './complete-upgrade.js';
 import { type ListenerSettings, validateServerOptions } from './options.js';

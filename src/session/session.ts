@@ -27,13 +27,6 @@ import type {
   TransportEvents,
 } from './types.js';
 
-export {
-  DEFAULT_CLOSE_TIMEOUT,
-  DEFAULT_HIGH_WATER_MARK,
-  DEFAULT_PONG_TIMEOUT,
-  systemClock,
-} from './options.js';
-
 // Entry points for the transport and the timers: symbol-keyed, so they are not part of the
 // public surface, and reached through small adapter objects rather than closures.
 const onData = Symbol('onData');
@@ -189,26 +182,20 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
 
   /** Sends a ping (at most 125 bytes; strings as UTF-8). Never held back by backpressure. */
   ping(data?: Uint8Array | string): void {
-    if (!this.activated) throw invalidState('ping');
-    const payload = controlPayload(data);
-    if (this.state !== 'open') {
-      if (payload !== undefined) this.engine.sendPing(payload); // validates; dropped once closing
-      return;
-    }
-    this.engine.sendPing(payload);
-    this.afterCommand();
+    this.sendControl('ping', data);
   }
 
   /** Sends an unsolicited pong (at most 125 bytes). Pongs to pings are sent automatically. */
   pong(data?: Uint8Array | string): void {
-    if (!this.activated) throw invalidState('pong');
+    this.sendControl('pong', data);
+  }
+
+  private sendControl(kind: 'ping' | 'pong', data: Uint8Array | string | undefined): void {
+    if (!this.activated) throw invalidState(kind);
     const payload = controlPayload(data);
-    if (this.state !== 'open') {
-      if (payload !== undefined) this.engine.sendPong(payload); // validates; dropped once closing
-      return;
-    }
-    this.engine.sendPong(payload);
-    this.afterCommand();
+    // The engine checks the payload in every state, and drops the frame once closing.
+    const queued = kind === 'ping' ? this.engine.sendPing(payload) : this.engine.sendPong(payload);
+    if (queued) this.afterCommand();
   }
 
   /** Sends a close frame; the close timer (default 5 s) then waits for the transport to close. */
