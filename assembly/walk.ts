@@ -4,10 +4,11 @@
 // place, validates text and close reasons, and writes a descriptor per payload piece. The
 // stream's state (a frame or message cut by the window's end) lives at STATE between calls.
 //
-// Portable AssemblyScript: asc builds it into the kernel; scripts/portable-walk.mjs rewrites
-// only its import paths to make src/codec/fallback/walk.generated.ts, the `{ wasm: false }`
-// path. So: no decorators, no builtins (arena-access.ts supplies loads, stores, unmask and
-// UTF-8), no 64-bit integers, and every cast one that means the same in TypeScript.
+// Portable AssemblyScript: asc builds it into the kernel; scripts/portable-walk.mjs makes
+// src/codec/fallback/walk.generated.ts, the `{ wasm: false }` path, from it by rewriting
+// import paths and writing numeric constants in as literals. So: no decorators, no builtins
+// (arena-access.ts supplies the arena, loads, stores, unmask and UTF-8), no 64-bit integers,
+// and every cast one that means the same in TypeScript.
 import {
   D_BYTE0,
   D_FLAGS,
@@ -77,6 +78,7 @@ import {
 } from './rfc6455';
 import { Violation } from './violations';
 import {
+  boundArena,
   loadF64,
   loadI32,
   loadU8,
@@ -98,25 +100,26 @@ const TWO_POW_32: f64 = 4294967296;
  * (S_ERROR then holds a {@link Violation}); S_CONSUMED receives the pointer where it stopped.
  */
 export function walk(start: usize, end: usize): i32 {
-  const role = loadI32(STATE + S_ROLE);
-  const allowedRsv = loadI32(STATE + S_ALLOWED_RSV);
-  const maxFrame = loadF64(STATE + S_MAX_FRAME);
-  const maxMessage = loadF64(STATE + S_MAX_MESSAGE);
-  const streamBase = loadF64(STATE + S_STREAM_BASE);
-  const deferredUtf8Min = loadI32(STATE + S_DEFERRED_UTF8_MIN);
-  let inPayload = loadI32(STATE + S_IN_PAYLOAD);
-  let byte0 = loadI32(STATE + S_FRAME_BYTE0);
-  let masked = loadI32(STATE + S_FRAME_MASKED);
-  let maskKey = loadU32(STATE + S_MASK_KEY);
-  let messageOpen = loadI32(STATE + S_MESSAGE_OPEN);
-  let messageOpcode = loadI32(STATE + S_MESSAGE_OPCODE);
-  let compressed = loadI32(STATE + S_MESSAGE_COMPRESSED);
-  let utf8State = loadI32(STATE + S_UTF8_STATE);
-  let frameLength = loadF64(STATE + S_FRAME_LENGTH);
-  let remaining = loadF64(STATE + S_FRAME_REMAINING);
-  let frameOffset = loadF64(STATE + S_FRAME_OFFSET);
-  let messageLength = loadF64(STATE + S_MESSAGE_LENGTH);
-  let headerLength: i32 = loadI32(STATE + S_HEADER_LENGTH);
+  const arena = boundArena();
+  const role = loadI32(arena, STATE + S_ROLE);
+  const allowedRsv = loadI32(arena, STATE + S_ALLOWED_RSV);
+  const maxFrame = loadF64(arena, STATE + S_MAX_FRAME);
+  const maxMessage = loadF64(arena, STATE + S_MAX_MESSAGE);
+  const streamBase = loadF64(arena, STATE + S_STREAM_BASE);
+  const deferredUtf8Min = loadI32(arena, STATE + S_DEFERRED_UTF8_MIN);
+  let inPayload = loadI32(arena, STATE + S_IN_PAYLOAD);
+  let byte0 = loadI32(arena, STATE + S_FRAME_BYTE0);
+  let masked = loadI32(arena, STATE + S_FRAME_MASKED);
+  let maskKey = loadU32(arena, STATE + S_MASK_KEY);
+  let messageOpen = loadI32(arena, STATE + S_MESSAGE_OPEN);
+  let messageOpcode = loadI32(arena, STATE + S_MESSAGE_OPCODE);
+  let compressed = loadI32(arena, STATE + S_MESSAGE_COMPRESSED);
+  let utf8State = loadI32(arena, STATE + S_UTF8_STATE);
+  let frameLength = loadF64(arena, STATE + S_FRAME_LENGTH);
+  let remaining = loadF64(arena, STATE + S_FRAME_REMAINING);
+  let frameOffset = loadF64(arena, STATE + S_FRAME_OFFSET);
+  let messageLength = loadF64(arena, STATE + S_MESSAGE_LENGTH);
+  let headerLength: i32 = loadI32(arena, STATE + S_HEADER_LENGTH);
   let error: i32 = 0;
   let pos = start;
   let count: i32 = 0;
@@ -125,8 +128,8 @@ export function walk(start: usize, end: usize): i32 {
     if (inPayload === 0) {
       const available = <i32>(end - pos);
       if (available < MIN_HEADER_BYTES) break;
-      const b0 = loadU8(pos);
-      const b1 = loadU8(pos + 1);
+      const b0 = loadU8(arena, pos);
+      const b1 = loadU8(arena, pos + 1);
       const opcode = b0 & OPCODE_BITS;
       const isControl = opcode >= OPCODE_CLOSE;
       const frameMasked = b1 & MASK_BIT;
@@ -165,7 +168,7 @@ export function walk(start: usize, end: usize): i32 {
           break;
         }
         // RFC 6455 §5.5.1: a close body is empty or starts with a 2-byte code
-        if (opcode === OPCODE_CLOSE && length7 > 0 && length7 < CLOSE_CODE_BYTES) {
+        if (opcode === OPCODE_CLOSE && length7 === CLOSE_CODE_BYTES - 1) {
           error = Violation.WS_ERR_INVALID_CLOSE_PAYLOAD;
           break;
         }
@@ -187,7 +190,7 @@ export function walk(start: usize, end: usize): i32 {
       if (available < headerLength) break;
       let length: f64 = <f64>length7;
       if (length7 === LENGTH_16_MARKER) {
-        const length16 = (loadU8(pos + 2) << 8) | loadU8(pos + 3);
+        const length16 = (loadU8(arena, pos + 2) << 8) | loadU8(arena, pos + 3);
         // RFC 6455 §5.2: the minimal number of bytes MUST be used to encode the length
         if (length16 <= MAX_7_BIT_LENGTH) {
           error = Violation.WS_ERR_NON_MINIMAL_LENGTH;
@@ -195,13 +198,13 @@ export function walk(start: usize, end: usize): i32 {
         }
         length = <f64>length16;
       } else if (length7 === LENGTH_64_MARKER) {
-        const high = loadU32BigEndian(pos + 2);
+        const high = loadU32BigEndian(arena, pos + 2);
         // RFC 6455 §5.2: the most significant bit of a 64-bit length MUST be 0
         if (high >>> 31 !== 0) {
           error = Violation.WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH;
           break;
         }
-        length = <f64>high * TWO_POW_32 + <f64>loadU32BigEndian(pos + 6);
+        length = <f64>high * TWO_POW_32 + <f64>loadU32BigEndian(arena, pos + 6);
         // RFC 6455 §5.2: the minimal number of bytes MUST be used to encode the length
         if (length <= <f64>MAX_16_BIT_LENGTH) {
           error = Violation.WS_ERR_NON_MINIMAL_LENGTH;
@@ -229,7 +232,7 @@ export function walk(start: usize, end: usize): i32 {
         messageLength += length;
         messageOpen = (b0 & FIN_BIT) === 0 ? 1 : 0;
       }
-      maskKey = frameMasked !== 0 ? loadU32(pos + <usize>(headerLength - MASK_KEY_BYTES)) : 0;
+      maskKey = frameMasked !== 0 ? loadU32(arena, pos + <usize>(headerLength - MASK_KEY_BYTES)) : 0;
       masked = frameMasked !== 0 ? 1 : 0;
       byte0 = b0;
       frameLength = length;
@@ -245,18 +248,18 @@ export function walk(start: usize, end: usize): i32 {
     const done = frameLength - remaining;
     const opcode = byte0 & OPCODE_BITS;
     // RFC 6455 §5.3: the key's phase continues from the bytes already unmasked
-    if (masked !== 0) unmask(pos, take, maskKey, <i32>(<u64>done & 3));
+    if (masked !== 0) unmask(arena, pos, take, maskKey, <i32>(<u64>done & 3));
     const last = <f64>take === remaining;
     let deferUtf8 = false;
     if (opcode === OPCODE_CLOSE) {
       if (take >= CLOSE_CODE_BYTES) {
         // RFC 6455 §7.4: only defined, registered or private codes appear on the wire
-        if (!closeCodeValidOnWire((loadU8(pos) << 8) | loadU8(pos + 1))) {
+        if (!closeCodeValidOnWire((loadU8(arena, pos) << 8) | loadU8(arena, pos + 1))) {
           error = Violation.WS_ERR_INVALID_CLOSE_CODE;
           break;
         }
         // RFC 6455 §5.5.1: the reason is UTF-8
-        if (validateUtf8(pos + CLOSE_CODE_BYTES, take - CLOSE_CODE_BYTES, UTF8_ACCEPT) !== UTF8_ACCEPT) {
+        if (validateUtf8(arena, pos + CLOSE_CODE_BYTES, take - CLOSE_CODE_BYTES, UTF8_ACCEPT) !== UTF8_ACCEPT) {
           error = Violation.WS_ERR_INVALID_UTF8;
           break;
         }
@@ -274,15 +277,15 @@ export function walk(start: usize, end: usize): i32 {
       deferUtf8 = true;
     } else if (opcode < OPCODE_CLOSE && messageOpcode === OPCODE_TEXT && compressed === 0) {
       // RFC 6455 §8.1: text MUST be valid UTF-8, checked as it arrives
-      utf8State = validateUtf8(pos, take, utf8State);
+      utf8State = validateUtf8(arena, pos, take, utf8State);
       if (utf8State === UTF8_REJECT || (last && (byte0 & FIN_BIT) !== 0 && utf8State !== UTF8_ACCEPT)) {
         error = Violation.WS_ERR_INVALID_UTF8;
         break;
       }
     }
     const entry: usize = <usize>DESCRIPTORS + <usize>count * <usize>DESCRIPTOR_BYTES;
-    storeU8(entry + D_BYTE0, byte0);
-    storeU8(
+    storeU8(arena, entry + D_BYTE0, byte0);
+    storeU8(arena, 
       entry + D_FLAGS,
       (masked !== 0 ? F_MASKED : 0) |
         (done === 0 ? F_FIRST_PIECE : 0) |
@@ -290,11 +293,11 @@ export function walk(start: usize, end: usize): i32 {
         (done === 0 ? headerLength << F_HEADER_LENGTH_SHIFT : 0) |
         (deferUtf8 ? F_UTF8_DEFERRED : 0),
     );
-    storeU32(entry + D_MASK_KEY, maskKey);
-    storeI32(entry + D_PAYLOAD_PTR, <i32>pos);
-    storeI32(entry + D_PAYLOAD_LENGTH, take);
-    storeF64(entry + D_FRAME_OFFSET, frameOffset);
-    storeF64(entry + D_FRAME_LENGTH, frameLength);
+    storeU32(arena, entry + D_MASK_KEY, maskKey);
+    storeI32(arena, entry + D_PAYLOAD_PTR, <i32>pos);
+    storeI32(arena, entry + D_PAYLOAD_LENGTH, take);
+    storeF64(arena, entry + D_FRAME_OFFSET, frameOffset);
+    storeF64(arena, entry + D_FRAME_LENGTH, frameLength);
     count++;
     pos += <usize>take;
     remaining -= <f64>take;
@@ -302,22 +305,22 @@ export function walk(start: usize, end: usize): i32 {
     inPayload = 0;
   }
 
-  storeI32(STATE + S_IN_PAYLOAD, inPayload);
-  storeI32(STATE + S_FRAME_BYTE0, byte0);
-  storeI32(STATE + S_FRAME_MASKED, masked);
-  storeU32(STATE + S_MASK_KEY, maskKey);
-  storeI32(STATE + S_MESSAGE_OPEN, messageOpen);
-  storeI32(STATE + S_MESSAGE_OPCODE, messageOpcode);
-  storeI32(STATE + S_MESSAGE_COMPRESSED, compressed);
-  storeI32(STATE + S_UTF8_STATE, utf8State);
-  storeF64(STATE + S_FRAME_LENGTH, frameLength);
-  storeF64(STATE + S_FRAME_REMAINING, remaining);
-  storeF64(STATE + S_FRAME_OFFSET, frameOffset);
-  storeF64(STATE + S_MESSAGE_LENGTH, messageLength);
-  storeI32(STATE + S_HEADER_LENGTH, headerLength);
-  storeI32(STATE + S_ERROR, error);
-  if (error !== 0) storeF64(STATE + S_ERROR_OFFSET, frameOffset);
-  storeI32(STATE + S_CONSUMED, <i32>pos);
-  storeI32(STATE + S_DESCRIPTOR_COUNT, count);
+  storeI32(arena, STATE + S_IN_PAYLOAD, inPayload);
+  storeI32(arena, STATE + S_FRAME_BYTE0, byte0);
+  storeI32(arena, STATE + S_FRAME_MASKED, masked);
+  storeU32(arena, STATE + S_MASK_KEY, maskKey);
+  storeI32(arena, STATE + S_MESSAGE_OPEN, messageOpen);
+  storeI32(arena, STATE + S_MESSAGE_OPCODE, messageOpcode);
+  storeI32(arena, STATE + S_MESSAGE_COMPRESSED, compressed);
+  storeI32(arena, STATE + S_UTF8_STATE, utf8State);
+  storeF64(arena, STATE + S_FRAME_LENGTH, frameLength);
+  storeF64(arena, STATE + S_FRAME_REMAINING, remaining);
+  storeF64(arena, STATE + S_FRAME_OFFSET, frameOffset);
+  storeF64(arena, STATE + S_MESSAGE_LENGTH, messageLength);
+  storeI32(arena, STATE + S_HEADER_LENGTH, headerLength);
+  storeI32(arena, STATE + S_ERROR, error);
+  if (error !== 0) storeF64(arena, STATE + S_ERROR_OFFSET, frameOffset);
+  storeI32(arena, STATE + S_CONSUMED, <i32>pos);
+  storeI32(arena, STATE + S_DESCRIPTOR_COUNT, count);
   return count;
 }

@@ -35,7 +35,7 @@ import {
   WINDOW,
   WINDOW_BYTES,
 } from '../../assembly/layout.js';
-import { FIN_BIT, OPCODE_BITS, RSV1_BIT } from '../../assembly/rfc6455.js';
+import { RSV1_BIT } from '../../assembly/rfc6455.js';
 import { errorFromKernel, WebSocketError } from './errors.js';
 import type { FramePiece } from './frame-piece.js';
 import { acquireKernels, type KernelLease } from './kernel-pool.js';
@@ -243,11 +243,11 @@ export class FrameParser {
       const entry = DESCRIPTORS + i * DESCRIPTOR_BYTES;
       const byte0 = arena[entry + D_BYTE0];
       const flags = arena[entry + D_FLAGS];
-      piece.fin = (byte0 & FIN_BIT) !== 0;
-      piece.rsv1 = (byte0 & RSV1_BIT) !== 0;
+      piece.fin = (byte0 & 0x80) !== 0;
+      piece.rsv1 = (byte0 & 0x40) !== 0;
       piece.rsv2 = (byte0 & 0x20) !== 0;
       piece.rsv3 = (byte0 & 0x10) !== 0;
-      piece.opcode = byte0 & OPCODE_BITS;
+      piece.opcode = byte0 & 0x0f;
       piece.masked = (flags & F_MASKED) !== 0;
       piece.first = (flags & F_FIRST_PIECE) !== 0;
       piece.last = (flags & F_LAST_PIECE) !== 0;

@@ -81,14 +81,14 @@ export function createWasmKernels(): Kernels | null {
 /** The pure-TS kernels over a new arena of the same layout. */
 export function createFallbackKernels(): Kernels {
   const bytes = new Uint8Array(MEMORY_BYTES);
-  const view = new DataView(bytes.buffer);
+  const arena = { bytes, view: new DataView(bytes.buffer) };
   return {
     kind: 'ts',
     bytes,
     maskInPlace: (ptr, length, key, rotation) => maskBytes(bytes, ptr, length, key, rotation),
     validateUtf8: (ptr, length, state) => validateUtf8Bytes(bytes, ptr, length, state),
     walk: (start, end) => {
-      bindArena(bytes, view);
+      bindArena(arena);
       return walkPortable(start, end);
     },
   };

@@ -5,79 +5,15 @@
 // place, validates text and close reasons, and writes a descriptor per payload piece. The
 // stream's state (a frame or message cut by the window's end) lives at STATE between calls.
 //
-// Portable AssemblyScript: asc builds it into the kernel; scripts/portable-walk.mjs rewrites
-// only its import paths to make src/codec/fallback/walk.generated.ts, the `{ wasm: false }`
-// path. So: no decorators, no builtins (arena-access.ts supplies loads, stores, unmask and
-// UTF-8), no 64-bit integers, and every cast one that means the same in TypeScript.
-import {
-  D_BYTE0,
-  D_FLAGS,
-  D_FRAME_LENGTH,
-  D_FRAME_OFFSET,
-  D_MASK_KEY,
-  D_PAYLOAD_LENGTH,
-  D_PAYLOAD_PTR,
-  DESCRIPTOR_BYTES,
-  DESCRIPTOR_CAPACITY,
-  DESCRIPTORS,
-  F_FIRST_PIECE,
-  F_HEADER_LENGTH_SHIFT,
-  F_LAST_PIECE,
-  F_MASKED,
-  F_UTF8_DEFERRED,
-  ROLE_SERVER,
-  S_ALLOWED_RSV,
-  S_CONSUMED,
-  S_DEFERRED_UTF8_MIN,
-  S_DESCRIPTOR_COUNT,
-  S_ERROR,
-  S_ERROR_OFFSET,
-  S_FRAME_BYTE0,
-  S_FRAME_LENGTH,
-  S_FRAME_MASKED,
-  S_FRAME_OFFSET,
-  S_FRAME_REMAINING,
-  S_HEADER_LENGTH,
-  S_IN_PAYLOAD,
-  S_MASK_KEY,
-  S_MAX_FRAME,
-  S_MAX_MESSAGE,
-  S_MESSAGE_COMPRESSED,
-  S_MESSAGE_LENGTH,
-  S_MESSAGE_OPCODE,
-  S_MESSAGE_OPEN,
-  S_ROLE,
-  S_STREAM_BASE,
-  S_UTF8_STATE,
-  STATE,
-  UTF8_ACCEPT,
-  UTF8_REJECT,
-  WINDOW,
-} from '../../../assembly/layout.js';
-import {
-  CLOSE_CODE_BYTES,
-  closeCodeValidOnWire,
-  FIN_BIT,
-  LENGTH_7_BITS,
-  LENGTH_16_MARKER,
-  LENGTH_64_MARKER,
-  MASK_BIT,
-  MASK_KEY_BYTES,
-  MAX_7_BIT_LENGTH,
-  MAX_16_BIT_LENGTH,
-  MAX_CONTROL_PAYLOAD_BYTES,
-  MIN_HEADER_BYTES,
-  OPCODE_BINARY,
-  OPCODE_BITS,
-  OPCODE_CLOSE,
-  OPCODE_CONTINUATION,
-  OPCODE_PONG,
-  OPCODE_TEXT,
-  RSV_BITS,
-  RSV1_BIT,
-} from '../../../assembly/rfc6455.js';
+// Portable AssemblyScript: asc builds it into the kernel; scripts/portable-walk.mjs makes
+// src/codec/fallback/walk.generated.ts, the `{ wasm: false }` path, from it by rewriting
+// import paths and writing numeric constants in as literals. So: no decorators, no builtins
+// (arena-access.ts supplies the arena, loads, stores, unmask and UTF-8), no 64-bit integers,
+// and every cast one that means the same in TypeScript.
+import { closeCodeValidOnWire } from '../../../assembly/rfc6455.js';
 import { Violation } from '../../../assembly/violations.js';
 import {
+  boundArena,
   loadF64,
   loadI32,
   loadU8,
@@ -99,78 +35,79 @@ const TWO_POW_32: f64 = 4294967296;
  * (S_ERROR then holds a {@link Violation}); S_CONSUMED receives the pointer where it stopped.
  */
 export function walk(start: usize, end: usize): i32 {
-  const role = loadI32(STATE + S_ROLE);
-  const allowedRsv = loadI32(STATE + S_ALLOWED_RSV);
-  const maxFrame = loadF64(STATE + S_MAX_FRAME);
-  const maxMessage = loadF64(STATE + S_MAX_MESSAGE);
-  const streamBase = loadF64(STATE + S_STREAM_BASE);
-  const deferredUtf8Min = loadI32(STATE + S_DEFERRED_UTF8_MIN);
-  let inPayload = loadI32(STATE + S_IN_PAYLOAD);
-  let byte0 = loadI32(STATE + S_FRAME_BYTE0);
-  let masked = loadI32(STATE + S_FRAME_MASKED);
-  let maskKey = loadU32(STATE + S_MASK_KEY);
-  let messageOpen = loadI32(STATE + S_MESSAGE_OPEN);
-  let messageOpcode = loadI32(STATE + S_MESSAGE_OPCODE);
-  let compressed = loadI32(STATE + S_MESSAGE_COMPRESSED);
-  let utf8State = loadI32(STATE + S_UTF8_STATE);
-  let frameLength = loadF64(STATE + S_FRAME_LENGTH);
-  let remaining = loadF64(STATE + S_FRAME_REMAINING);
-  let frameOffset = loadF64(STATE + S_FRAME_OFFSET);
-  let messageLength = loadF64(STATE + S_MESSAGE_LENGTH);
-  let headerLength: i32 = loadI32(STATE + S_HEADER_LENGTH);
+  const arena = boundArena();
+  const role = loadI32(arena, 65536 + 0);
+  const allowedRsv = loadI32(arena, 65536 + 4);
+  const maxFrame = loadF64(arena, 65536 + 96);
+  const maxMessage = loadF64(arena, 65536 + 104);
+  const streamBase = loadF64(arena, 65536 + 112);
+  const deferredUtf8Min = loadI32(arena, 65536 + 128);
+  let inPayload = loadI32(arena, 65536 + 8);
+  let byte0 = loadI32(arena, 65536 + 12);
+  let masked = loadI32(arena, 65536 + 16);
+  let maskKey = loadU32(arena, 65536 + 20);
+  let messageOpen = loadI32(arena, 65536 + 24);
+  let messageOpcode = loadI32(arena, 65536 + 28);
+  let compressed = loadI32(arena, 65536 + 32);
+  let utf8State = loadI32(arena, 65536 + 36);
+  let frameLength = loadF64(arena, 65536 + 64);
+  let remaining = loadF64(arena, 65536 + 72);
+  let frameOffset = loadF64(arena, 65536 + 80);
+  let messageLength = loadF64(arena, 65536 + 88);
+  let headerLength: i32 = loadI32(arena, 65536 + 60);
   let error: i32 = 0;
   let pos = start;
   let count: i32 = 0;
 
-  while (count < DESCRIPTOR_CAPACITY) {
+  while (count < 1024) {
     if (inPayload === 0) {
       const available = <i32>(end - pos);
-      if (available < MIN_HEADER_BYTES) break;
-      const b0 = loadU8(pos);
-      const b1 = loadU8(pos + 1);
-      const opcode = b0 & OPCODE_BITS;
-      const isControl = opcode >= OPCODE_CLOSE;
-      const frameMasked = b1 & MASK_BIT;
-      const length7 = b1 & LENGTH_7_BITS;
-      frameOffset = streamBase + <f64>(pos - WINDOW);
+      if (available < 2) break;
+      const b0 = loadU8(arena, pos);
+      const b1 = loadU8(arena, pos + 1);
+      const opcode = b0 & 0x0f;
+      const isControl = opcode >= 0x8;
+      const frameMasked = b1 & 0x80;
+      const length7 = b1 & 0x7f;
+      frameOffset = streamBase + <f64>(pos - 131072);
       // RFC 6455 §5.2: opcodes 3-7 and 0xB-0xF are reserved
-      if ((opcode > OPCODE_BINARY && opcode < OPCODE_CLOSE) || opcode > OPCODE_PONG) {
+      if ((opcode > 0x2 && opcode < 0x8) || opcode > 0xa) {
         error = Violation.WS_ERR_INVALID_OPCODE;
         break;
       }
       // RFC 6455 §5.2: RSV bits MUST be 0 unless an extension defines them;
       // RFC 7692 §6.1: never on control frames or continuations
-      const allowed = isControl || opcode === OPCODE_CONTINUATION ? 0 : allowedRsv;
-      if ((b0 & RSV_BITS & ~allowed) !== 0) {
+      const allowed = isControl || opcode === 0x0 ? 0 : allowedRsv;
+      if ((b0 & 0x70 & ~allowed) !== 0) {
         error = Violation.WS_ERR_UNEXPECTED_RSV;
         break;
       }
       // RFC 6455 §5.1: a server MUST close on an unmasked frame, a client on a masked one
-      if (frameMasked === 0 && role === ROLE_SERVER) {
+      if (frameMasked === 0 && role === 0) {
         error = Violation.WS_ERR_EXPECTED_MASK;
         break;
       }
-      if (frameMasked !== 0 && role !== ROLE_SERVER) {
+      if (frameMasked !== 0 && role !== 0) {
         error = Violation.WS_ERR_UNEXPECTED_MASK;
         break;
       }
       if (isControl) {
         // RFC 6455 §5.5: control frames MUST NOT be fragmented
-        if ((b0 & FIN_BIT) === 0) {
+        if ((b0 & 0x80) === 0) {
           error = Violation.WS_ERR_EXPECTED_FIN;
           break;
         }
         // RFC 6455 §5.5: control frames carry at most 125 bytes
-        if (length7 > MAX_CONTROL_PAYLOAD_BYTES) {
+        if (length7 > 125) {
           error = Violation.WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH;
           break;
         }
         // RFC 6455 §5.5.1: a close body is empty or starts with a 2-byte code
-        if (opcode === OPCODE_CLOSE && length7 > 0 && length7 < CLOSE_CODE_BYTES) {
+        if (opcode === 0x8 && length7 === 2 - 1) {
           error = Violation.WS_ERR_INVALID_CLOSE_PAYLOAD;
           break;
         }
-      } else if (opcode === OPCODE_CONTINUATION) {
+      } else if (opcode === 0x0) {
         // RFC 6455 §5.4: a continuation belongs to an open fragmented message
         if (messageOpen === 0) {
           error = Violation.WS_ERR_UNEXPECTED_CONTINUATION;
@@ -181,30 +118,27 @@ export function walk(start: usize, end: usize): i32 {
         error = Violation.WS_ERR_EXPECTED_CONTINUATION;
         break;
       }
-      headerLength =
-        MIN_HEADER_BYTES +
-        (length7 === LENGTH_16_MARKER ? 2 : length7 === LENGTH_64_MARKER ? 8 : 0) +
-        (frameMasked !== 0 ? MASK_KEY_BYTES : 0);
+      headerLength = 2 + (length7 === 0x7e ? 2 : length7 === 0x7f ? 8 : 0) + (frameMasked !== 0 ? 4 : 0);
       if (available < headerLength) break;
       let length: f64 = <f64>length7;
-      if (length7 === LENGTH_16_MARKER) {
-        const length16 = (loadU8(pos + 2) << 8) | loadU8(pos + 3);
+      if (length7 === 0x7e) {
+        const length16 = (loadU8(arena, pos + 2) << 8) | loadU8(arena, pos + 3);
         // RFC 6455 §5.2: the minimal number of bytes MUST be used to encode the length
-        if (length16 <= MAX_7_BIT_LENGTH) {
+        if (length16 <= 125) {
           error = Violation.WS_ERR_NON_MINIMAL_LENGTH;
           break;
         }
         length = <f64>length16;
-      } else if (length7 === LENGTH_64_MARKER) {
-        const high = loadU32BigEndian(pos + 2);
+      } else if (length7 === 0x7f) {
+        const high = loadU32BigEndian(arena, pos + 2);
         // RFC 6455 §5.2: the most significant bit of a 64-bit length MUST be 0
         if (high >>> 31 !== 0) {
           error = Violation.WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH;
           break;
         }
-        length = <f64>high * TWO_POW_32 + <f64>loadU32BigEndian(pos + 6);
+        length = <f64>high * TWO_POW_32 + <f64>loadU32BigEndian(arena, pos + 6);
         // RFC 6455 §5.2: the minimal number of bytes MUST be used to encode the length
-        if (length <= <f64>MAX_16_BIT_LENGTH) {
+        if (length <= <f64>0xffff) {
           error = Violation.WS_ERR_NON_MINIMAL_LENGTH;
           break;
         }
@@ -216,11 +150,11 @@ export function walk(start: usize, end: usize): i32 {
       // A control frame is handled whole, so wait for all of it.
       if (isControl && <f64>available < <f64>headerLength + length) break;
       if (!isControl) {
-        if (opcode !== OPCODE_CONTINUATION) {
+        if (opcode !== 0x0) {
           messageOpcode = opcode;
-          compressed = (b0 & RSV1_BIT) !== 0 ? 1 : 0;
+          compressed = (b0 & 0x40) !== 0 ? 1 : 0;
           messageLength = 0;
-          utf8State = UTF8_ACCEPT;
+          utf8State = 0;
         }
         // Compressed messages are measured after inflation, by the layer that inflates.
         if (compressed === 0 && messageLength + length > maxMessage) {
@@ -228,9 +162,9 @@ export function walk(start: usize, end: usize): i32 {
           break;
         }
         messageLength += length;
-        messageOpen = (b0 & FIN_BIT) === 0 ? 1 : 0;
+        messageOpen = (b0 & 0x80) === 0 ? 1 : 0;
       }
-      maskKey = frameMasked !== 0 ? loadU32(pos + <usize>(headerLength - MASK_KEY_BYTES)) : 0;
+      maskKey = frameMasked !== 0 ? loadU32(arena, pos + <usize>(headerLength - 4)) : 0;
       masked = frameMasked !== 0 ? 1 : 0;
       byte0 = b0;
       frameLength = length;
@@ -244,58 +178,59 @@ export function walk(start: usize, end: usize): i32 {
     const take = <i32>(remaining < available ? remaining : available);
     if (take === 0 && remaining > 0) break;
     const done = frameLength - remaining;
-    const opcode = byte0 & OPCODE_BITS;
+    const opcode = byte0 & 0x0f;
     // RFC 6455 §5.3: the key's phase continues from the bytes already unmasked
-    if (masked !== 0) unmask(pos, take, maskKey, <i32>(<u64>done & 3));
+    if (masked !== 0) unmask(arena, pos, take, maskKey, <i32>(<u64>done & 3));
     const last = <f64>take === remaining;
     let deferUtf8 = false;
-    if (opcode === OPCODE_CLOSE) {
-      if (take >= CLOSE_CODE_BYTES) {
+    if (opcode === 0x8) {
+      if (take >= 2) {
         // RFC 6455 §7.4: only defined, registered or private codes appear on the wire
-        if (!closeCodeValidOnWire((loadU8(pos) << 8) | loadU8(pos + 1))) {
+        if (!closeCodeValidOnWire((loadU8(arena, pos) << 8) | loadU8(arena, pos + 1))) {
           error = Violation.WS_ERR_INVALID_CLOSE_CODE;
           break;
         }
         // RFC 6455 §5.5.1: the reason is UTF-8
-        if (validateUtf8(pos + CLOSE_CODE_BYTES, take - CLOSE_CODE_BYTES, UTF8_ACCEPT) !== UTF8_ACCEPT) {
+        if (validateUtf8(arena, pos + 2, take - 2, 0) !== 0) {
           error = Violation.WS_ERR_INVALID_UTF8;
           break;
         }
       }
     } else if (
-      opcode === OPCODE_TEXT &&
+      opcode === 0x1 &&
       compressed === 0 &&
       deferredUtf8Min > 0 &&
       take >= deferredUtf8Min &&
       done === 0 &&
       last &&
-      (byte0 & FIN_BIT) !== 0
+      (byte0 & 0x80) !== 0
     ) {
       // A whole message in one piece: the caller's validator (simdutf in Node) is faster here.
       deferUtf8 = true;
-    } else if (opcode < OPCODE_CLOSE && messageOpcode === OPCODE_TEXT && compressed === 0) {
+    } else if (opcode < 0x8 && messageOpcode === 0x1 && compressed === 0) {
       // RFC 6455 §8.1: text MUST be valid UTF-8, checked as it arrives
-      utf8State = validateUtf8(pos, take, utf8State);
-      if (utf8State === UTF8_REJECT || (last && (byte0 & FIN_BIT) !== 0 && utf8State !== UTF8_ACCEPT)) {
+      utf8State = validateUtf8(arena, pos, take, utf8State);
+      if (utf8State === 12 || (last && (byte0 & 0x80) !== 0 && utf8State !== 0)) {
         error = Violation.WS_ERR_INVALID_UTF8;
         break;
       }
     }
-    const entry: usize = <usize>DESCRIPTORS + <usize>count * <usize>DESCRIPTOR_BYTES;
-    storeU8(entry + D_BYTE0, byte0);
+    const entry: usize = <usize>65792 + <usize>count * <usize>32;
+    storeU8(arena, entry + 0, byte0);
     storeU8(
-      entry + D_FLAGS,
-      (masked !== 0 ? F_MASKED : 0) |
-        (done === 0 ? F_FIRST_PIECE : 0) |
-        (last ? F_LAST_PIECE : 0) |
-        (done === 0 ? headerLength << F_HEADER_LENGTH_SHIFT : 0) |
-        (deferUtf8 ? F_UTF8_DEFERRED : 0),
+      arena,
+      entry + 1,
+      (masked !== 0 ? 1 : 0) |
+        (done === 0 ? 2 : 0) |
+        (last ? 4 : 0) |
+        (done === 0 ? headerLength << 3 : 0) |
+        (deferUtf8 ? 128 : 0),
     );
-    storeU32(entry + D_MASK_KEY, maskKey);
-    storeI32(entry + D_PAYLOAD_PTR, <i32>pos);
-    storeI32(entry + D_PAYLOAD_LENGTH, take);
-    storeF64(entry + D_FRAME_OFFSET, frameOffset);
-    storeF64(entry + D_FRAME_LENGTH, frameLength);
+    storeU32(arena, entry + 4, maskKey);
+    storeI32(arena, entry + 8, <i32>pos);
+    storeI32(arena, entry + 12, take);
+    storeF64(arena, entry + 16, frameOffset);
+    storeF64(arena, entry + 24, frameLength);
     count++;
     pos += <usize>take;
     remaining -= <f64>take;
@@ -303,22 +238,22 @@ export function walk(start: usize, end: usize): i32 {
     inPayload = 0;
   }
 
-  storeI32(STATE + S_IN_PAYLOAD, inPayload);
-  storeI32(STATE + S_FRAME_BYTE0, byte0);
-  storeI32(STATE + S_FRAME_MASKED, masked);
-  storeU32(STATE + S_MASK_KEY, maskKey);
-  storeI32(STATE + S_MESSAGE_OPEN, messageOpen);
-  storeI32(STATE + S_MESSAGE_OPCODE, messageOpcode);
-  storeI32(STATE + S_MESSAGE_COMPRESSED, compressed);
-  storeI32(STATE + S_UTF8_STATE, utf8State);
-  storeF64(STATE + S_FRAME_LENGTH, frameLength);
-  storeF64(STATE + S_FRAME_REMAINING, remaining);
-  storeF64(STATE + S_FRAME_OFFSET, frameOffset);
-  storeF64(STATE + S_MESSAGE_LENGTH, messageLength);
-  storeI32(STATE + S_HEADER_LENGTH, headerLength);
-  storeI32(STATE + S_ERROR, error);
-  if (error !== 0) storeF64(STATE + S_ERROR_OFFSET, frameOffset);
-  storeI32(STATE + S_CONSUMED, <i32>pos);
-  storeI32(STATE + S_DESCRIPTOR_COUNT, count);
+  storeI32(arena, 65536 + 8, inPayload);
+  storeI32(arena, 65536 + 12, byte0);
+  storeI32(arena, 65536 + 16, masked);
+  storeU32(arena, 65536 + 20, maskKey);
+  storeI32(arena, 65536 + 24, messageOpen);
+  storeI32(arena, 65536 + 28, messageOpcode);
+  storeI32(arena, 65536 + 32, compressed);
+  storeI32(arena, 65536 + 36, utf8State);
+  storeF64(arena, 65536 + 64, frameLength);
+  storeF64(arena, 65536 + 72, remaining);
+  storeF64(arena, 65536 + 80, frameOffset);
+  storeF64(arena, 65536 + 88, messageLength);
+  storeI32(arena, 65536 + 60, headerLength);
+  storeI32(arena, 65536 + 48, error);
+  if (error !== 0) storeF64(arena, 65536 + 120, frameOffset);
+  storeI32(arena, 65536 + 52, <i32>pos);
+  storeI32(arena, 65536 + 56, count);
   return count;
 }
