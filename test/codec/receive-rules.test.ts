@@ -12,6 +12,7 @@ import { Violation, violationRows } from '../../assembly/violations.js';
 import { generatedWalk, portableWalk } from '../../scripts/portable-walk.mjs';
 import { ERROR_CLOSE_CODES, errorFromKernel } from '../../src/codec/errors.js';
 import { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES } from '../../src/codec/index.js';
+import { hex, parseChunks } from '../support/frames.js';
 
 const root = new URL('../../', import.meta.url);
 
@@ -37,6 +38,23 @@ describe('the portable walk', () => {
       'x(0x7e); // LIMIT stays in comments',
       '',
     ]);
+  });
+});
+
+describe('64-bit lengths (read as two 32-bit halves in both builds)', () => {
+  const cases: Array<[string, string, string | null]> = [
+    ['0xFFFF, non-minimal', '827f000000000000ffff', 'WS_ERR_NON_MINIMAL_LENGTH'],
+    ['0x10000, the least 64-bit length', '827f0000000000010000', null],
+    ['2^32 + 5, over maxFrame', '827f0000000100000005', 'WS_ERR_FRAME_TOO_LARGE'],
+    ['2^53 + 1, over maxFrame', '827f0020000000000001', 'WS_ERR_FRAME_TOO_LARGE'],
+    ['2^63, top bit set', '827f8000000000000000', 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH'],
+  ];
+  it.each(cases)('%s: the same result from the kernel and the TS walk', (_name, header, code) => {
+    for (const wasm of [true, false]) {
+      const result = parseChunks([hex(header)], { role: 'client', wasm, maxFrame: 1 << 20 });
+      expect(result.error?.code ?? null, `wasm: ${wasm}`).toBe(code);
+      if (code !== null) expect(result.error?.offset).toBe(0);
+    }
   });
 });
 
