@@ -111,8 +111,9 @@ class Acceptor<Context> implements WebSocketServer<Context> {
         handshakeTimeout: settings.handshakeTimeout,
       });
       server.on('secureConnection', this.onConnection);
-      // A failed TLS handshake: node destroys the socket; there is nobody to tell.
-      server.on('tlsClientError', () => {});
+      // A failed TLS handshake (bad certificate, timeout, garbage, FIN mid-handshake): with
+      // a listener node leaves the socket to us, so destroy it, or it is kept forever.
+      server.on('tlsClientError', destroyFailedTlsSocket);
       this.server = server;
     } else {
       this.server = net.createServer({ allowHalfOpen: true }, this.onConnection);
@@ -275,4 +276,8 @@ class Acceptor<Context> implements WebSocketServer<Context> {
       // An error reporter that throws has nothing more to tell.
     }
   }
+}
+
+function destroyFailedTlsSocket(_error: Error, socket: tls.TLSSocket): void {
+  socket.destroy();
 }
