@@ -103,14 +103,18 @@ class Acceptor<Context> implements WebSocketServer<Context> {
     this.options = options;
     this.settings = settings;
     // allowHalfOpen: a client's FIN must reach the session as an end of stream, not make
-    // node end our side before the close handshake has run (RFC 6455 §7.1.1).
+    // node end our side before the close handshake has run (RFC 6455 §7.1.1). A TLS socket
+    // is made half-open only once its handshake succeeded: a FIN mid-handshake must close it.
     if (options.tls !== undefined) {
       const server = tls.createServer({
         ...options.tls,
-        allowHalfOpen: true,
+        allowHalfOpen: false,
         handshakeTimeout: settings.handshakeTimeout,
       });
-      server.on('secureConnection', this.onConnection);
+      server.on('secureConnection', (socket: tls.TLSSocket) => {
+        socket.allowHalfOpen = true;
+        this.onConnection(socket);
+      });
       // A failed TLS handshake (bad certificate, timeout, garbage, FIN mid-handshake): with
       // a listener node leaves the socket to us, so destroy it, or it is kept forever.
       server.on('tlsClientError', destroyFailedTlsSocket);
