@@ -13,7 +13,7 @@ import {
 } from '../handshake/http1.js';
 import { DEFAULT_MAX_ERROR_BODY } from '../handshake/response-head.js';
 import { pickSessionOptions, resolveSessionOptions, systemClock } from '../session/options.js';
-import { createClientSession } from '../session/session.js';
+import { activateAfterConnect, createClientSession, type WebSocketSession } from '../session/session.js';
 import type { Handler, HandshakeInfo, Session, SessionOptions } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
 import { ConnectError } from './connect-error.js';
@@ -72,8 +72,8 @@ export interface ConnectOptions<Context = unknown> extends SessionOptions, Clien
 /**
  * Opens a WebSocket connection as a client and resolves with the open session.
  *
- * The handler's `open` runs before the promise resolves, and frames that arrived with the 101
- * may already have reached `message`. The request offers no extensions yet, so a server that
+ * The handler's `open` runs before the promise resolves; frames that arrived with the 101 reach
+ * `message` (and the others) only after the code awaiting the promise has resumed. The request offers no extensions yet, so a server that
  * answers with one fails the handshake (`WS_ERR_HANDSHAKE_EXTENSION`).
  *
  * Nothing throws synchronously: a bad URL rejects with a {@link ConnectError}
@@ -145,7 +145,7 @@ export async function connect<Context = unknown>(
     head: rest,
     remoteAddress: socket.remoteAddress,
   };
-  let session: Session<Context>;
+  let session: WebSocketSession<Context>;
   try {
     session = createClientSession(new SocketTransport(socket), handshake, handler, {
       ...pickSessionOptions(options),
@@ -160,7 +160,7 @@ export async function connect<Context = unknown>(
     socket.destroy();
     throw error;
   }
-  session.activate();
+  activateAfterConnect(session);
   return session;
 }
 

@@ -41,6 +41,8 @@ export class SessionOutput {
   private endRequested = false;
   private ended = false;
   private pausedByUser = false;
+  /** Reading waits for whoever activated the session (connect() resolves first). */
+  private heldByOpener = false;
   /** Reading stopped because the peer is not reading what we wrote. */
   private pausedForOutput = false;
   private needDrain = false;
@@ -129,17 +131,23 @@ export class SessionOutput {
   /** The application resumed reading; returns whether the transport may deliver now. */
   resumeByUser(): boolean {
     this.pausedByUser = false;
-    return !this.pausedForOutput;
+    return this.readable;
   }
 
-  /** Neither the application nor read pressure holds reading back. */
+  /** Holds reading until {@link releaseByOpener}. */
+  holdForOpener(): void {
+    this.heldByOpener = true;
+  }
+
+  /** Ends the opener's hold; returns whether the transport may deliver now. */
+  releaseByOpener(): boolean {
+    this.heldByOpener = false;
+    return this.readable;
+  }
+
+  /** Neither the application, the opener nor read pressure holds reading back. */
   get readable(): boolean {
-    return !this.pausedByUser && !this.pausedForOutput;
-  }
-
-  /** The application paused reading. */
-  get pausedByApplication(): boolean {
-    return this.pausedByUser;
+    return !this.pausedByUser && !this.pausedForOutput && !this.heldByOpener;
   }
 
   /**
@@ -154,7 +162,7 @@ export class SessionOutput {
       this.transport.pause();
     } else if (this.pausedForOutput && buffered < this.pauseReadingAt / 2) {
       this.pausedForOutput = false;
-      if (!this.pausedByUser) this.transport.resume();
+      if (this.readable) this.transport.resume();
     }
   }
 }

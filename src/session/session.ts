@@ -30,6 +30,7 @@ import type {
 // Entry points for the transport and the timers: symbol-keyed, so they are not part of the
 // public surface, and reached through small adapter objects rather than closures.
 const onData = Symbol('onData');
+const activateThenRead = Symbol('activateThenRead');
 const onEnd = Symbol('onEnd');
 const onTransportDrain = Symbol('onTransportDrain');
 const onTransportError = Symbol('onTransportError');
@@ -154,8 +155,20 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.inTurn = true;
     this.callHandler(() => this.handler.open?.(this));
     this.inTurn = false;
-    if (this.output.pausedByApplication) this.flush();
-    else this.startReading();
+    if (this.output.readable) this.startReading();
+    else this.flush();
+  }
+
+  /**
+   * Activates now (`open` fires) but reads, and replays the handshake's head, only after
+   * this turn and its microtasks: the code awaiting `connect()` runs before any message.
+   */
+  [activateThenRead](): void {
+    this.output.holdForOpener();
+    this.activate();
+    setTimeout(() => {
+      if (this.output.releaseByOpener() && !this.transportClosed) this.startReading();
+    }, 0);
   }
 
   /** Queues a message for this turn's write; see {@link Session.send} for the return value. */
@@ -428,6 +441,14 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   [onCloseTimedOut](): void {
     this.transport.destroy();
   }
+}
+
+/**
+ * Activates a client session for `connect()`: `open` fires at once, and what arrived with
+ * the 101 reaches the handler only after the caller's `await connect()` has resumed.
+ */
+export function activateAfterConnect<Context>(session: WebSocketSession<Context>): void {
+  session[activateThenRead]();
 }
 
 /**

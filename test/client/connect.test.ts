@@ -95,6 +95,20 @@ describe('the upgrade request', () => {
     expect(await within(handler.messages(2), 2000, 'two messages')).toEqual(['early', 'later']);
     expect(handler.log.slice(0, 2)).toEqual(['open', 'text:early']);
   });
+  it('resolves before any handler call for frames that came with the 101 (open comes first)', async () => {
+    const server = await upgradingServer(() => {}, {
+      afterHead: Buffer.concat([serverFrame(1, 'early'), serverFrame(9, 'p')]),
+    });
+    cleanups.push(() => server.close());
+    const handler = clientRecorder();
+    const client = await connect(server.url, handler);
+    cleanups.push(() => client.terminate());
+    // The code after `await connect()` runs before the frames that came with the 101.
+    expect(handler.log).toEqual(['open']);
+    expect(await within(handler.messages(1), 2000, 'the early message')).toEqual(['early']);
+    expect(handler.log).toEqual(['open', 'text:early', 'ping']);
+  });
+
   it('masks every frame with the keys from maskKeys', async () => {
     let resolvePeer!: (peer: UpgradedPeer) => void;
     const peerReady = new Promise<UpgradedPeer>((resolve) => {
