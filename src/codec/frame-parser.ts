@@ -51,7 +51,7 @@ export interface FrameParserOptions {
   role: 'server' | 'client';
   /** Largest frame payload accepted; larger closes with 1009. Default 16 MiB. */
   maxFrame?: number;
-  /** Largest message accepted (uncompressed messages; compressed ones are measured after inflation). Default 64 MiB. */
+  /** Largest message accepted; a compressed one counts its compressed bytes here and its inflated bytes in the inflater. Default 64 MiB. */
   maxMessage?: number;
   /** Accept RSV1 on a message's first frame (permessage-deflate negotiated). Default false. */
   allowRsv1?: boolean;

@@ -156,8 +156,9 @@ export function walk(start: usize, end: usize): i32 {
           messageLength = 0;
           utf8State = 0;
         }
-        // Compressed messages are measured after inflation, by the layer that inflates.
-        if (compressed === 0 && messageLength + length > maxMessage) {
+        // A compressed message is measured here as it arrives (its bytes are gathered before
+        // inflation, so they must be bounded too) and again after inflation, by the inflater.
+        if (messageLength + length > maxMessage) {
           error = Violation.WS_ERR_MESSAGE_TOO_LARGE;
           break;
         }
