@@ -18,7 +18,7 @@ export interface CommandIO {
 export interface Command {
   /** One line for the program's usage. */
   summary: string;
-  /** The full help, printed by `wasmws NAME --help` and after a usage error. */
+  /** The full help, printed by `wasmws NAME --help` and `wasmws help NAME`. */
   usage: string;
   /**
    * Runs the command with the arguments after its name.
@@ -32,3 +32,11 @@ export interface Command {
 export const EXIT_USAGE = 2;
 /** Exit status of a command that failed while running. */
 export const EXIT_FAILURE = 1;
+
+/**
+ * A command line that cannot be run as written (a bad flag, URL or file). Argument checks
+ * throw it; the command prints its message with the usage and exits {@link EXIT_USAGE}.
+ */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

@@ -1,19 +1,18 @@
 // `wasmws connect URL`: an interactive client in the manner of wscat. Lines on stdin go out as
 // text, received messages are printed on stdout ("< " + text, binary as a hex preview), and
-// status lines (connected, pings, pongs, close, errors) go to stderr, so stdout stays a clean
-// transcript of what the server sent. `--execute` sends fixed messages instead of reading stdin.
-import { readFileSync } from 'node:fs';
+// status lines (connected, close, errors) go to stderr, so stdout stays a clean transcript of
+// what the server sent. `--execute` sends fixed messages instead of reading stdin. The flags
+// are read in connect-args.ts; failures are explained by connect-failure.ts.
 import * as readline from 'node:readline';
 import type { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { connect } from '../client/connect.js';
 import { ConnectError } from '../client/connect-error.js';
-import type { HeaderList } from '../handshake/http1.js';
 import type { Handler, Session } from '../session/types.js';
-import { type Command, type CommandIO, EXIT_FAILURE, EXIT_USAGE } from './command.js';
+import { type Command, type CommandIO, EXIT_FAILURE, EXIT_USAGE, UsageError } from './command.js';
+import { CONNECT_USAGE, type ConnectPlan, parseConnectArgs } from './connect-args.js';
+import { explainConnectFailure } from './connect-failure.js';
 
-/** Default `--wait`: seconds to wait for replies after `--execute` before closing. */
-export const DEFAULT_WAIT_SECONDS = 2;
+export { DEFAULT_WAIT_SECONDS } from './connect-args.js';
 
 /** Bytes of a binary message shown in hex; the rest is elided. */
 const HEX_PREVIEW_BYTES = 32;
@@ -21,37 +20,12 @@ const HEX_PREVIEW_BYTES = 32;
 /** Close codes after which the program exits 0 (unless the user asked for another with /close). */
 const CLEAN_CODES = [1000, 1001, 1005];
 
-const USAGE = `Usage: wasmws connect URL [options]
-
-Connects to a WebSocket server (ws:// or wss://). Each line read on stdin is sent as a text
-message; each message received is printed on stdout as "< TEXT", or "< <binary N bytes> HEX"
-for binary ones. Status lines (connected, ping, pong, closed) go to stderr, starting with "* ".
-At the end of stdin (Ctrl+D) or on Ctrl+C the connection is closed with 1000.
-
-Commands on stdin:
-  /ping [DATA]            send a ping (a pong is shown as "* pong DATA")
-  /close [CODE [REASON]]  close with CODE (default 1000) and REASON
-  //TEXT                  send "/TEXT" as a text message
-
-Options:
-  -p, --protocol P   offer subprotocol P (repeatable, most preferred first)
-  -H, --header K:V   add the request header K with value V (repeatable)
-  -o, --origin O     send "Origin: O"
-  -x, --execute MSG  send MSG instead of reading stdin (repeatable), then wait --wait
-                     seconds for replies and close with 1000
-  -w, --wait S       seconds to wait for replies after --execute (default ${DEFAULT_WAIT_SECONDS})
-  --ca FILE          trust the PEM certificate(s) in FILE for wss://
-  --no-check         do not verify the server's TLS certificate
-  -h, --help         show this help
-
-Exit status: 0 after a clean close (1000, 1001, no status, or the code given to /close),
-1 when the connection fails or ends abnormally, 2 for bad usage.
-`;
+const USAGE_HINT = 'Run "wasmws connect --help" for the options.\n';
 
 /** `wasmws connect`. */
 export const connectCommand: Command = {
   summary: 'connect to a WebSocket server and relay stdin and stdout',
-  usage: USAGE,
+  usage: CONNECT_USAGE,
   run: (args, io) => runConnect(args, io, process.stdin),
 };
 
@@ -61,72 +35,60 @@ export const connectCommand: Command = {
  * @returns the exit status.
  */
 export async function runConnect(args: string[], io: CommandIO, input: Readable): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
+  let plan: ConnectPlan | 'help';
   try {
-    parsed = parse(args);
+    plan = parseConnectArgs(args);
   } catch (error) {
-    return usageError(io, (error as Error).message);
+    if (error instanceof UsageError) return usageError(io, error.message);
+    throw error;
   }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    io.out(USAGE);
+  if (plan === 'help') {
+    io.out(CONNECT_USAGE);
     return 0;
   }
-  if (positionals.length !== 1) return usageError(io, 'expected one URL');
-  const url = positionals[0]!;
-  const waitSeconds = values.wait === undefined ? DEFAULT_WAIT_SECONDS : Number(values.wait);
-  if (values.wait !== undefined && !(/^\d+(\.\d+)?$/.test(values.wait) && Number.isFinite(waitSeconds))) {
-    return usageError(io, `--wait must be a number of seconds, got ${values.wait}`);
-  }
-  const headers: HeaderList = [];
-  for (const header of values.header ?? []) {
-    const colon = header.indexOf(':');
-    if (colon <= 0) return usageError(io, `--header must be NAME:VALUE, got ${JSON.stringify(header)}`);
-    headers.push([header.slice(0, colon).trim(), header.slice(colon + 1).trim()]);
-  }
-  let ca: string | undefined;
-  if (values.ca !== undefined) {
-    try {
-      ca = readFileSync(values.ca, 'utf8');
-    } catch (error) {
-      io.err(`wasmws connect: ${(error as Error).message}\n`);
-      return EXIT_FAILURE;
-    }
-  }
+  const { url, showPingPong } = plan;
 
-  let requestedCode: number | undefined;
   let resolveClosed!: (outcome: { code: number; reason: string }) => void;
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
     resolveClosed = resolve;
   });
+  // What the handler hears before connect() resolves (frames that came with the 101) waits
+  // here, so "* connected" is always the first line and everything after keeps its order.
+  let early: Array<() => void> | undefined = [];
+  const report = (print: () => void): void => {
+    if (early === undefined) print();
+    else early.push(print);
+  };
   const handler: Handler = {
-    message: (_, data) => io.out(`< ${typeof data === 'string' ? data : binaryPreview(data)}\n`),
-    ping: (_, data) => io.err(`* ping ${controlPreview(data)}\n`),
-    pong: (_, data) => io.err(`* pong ${controlPreview(data)}\n`),
-    error: (_, error) => io.err(`* error: ${error.message}\n`),
+    message: (_, data) =>
+      report(() => io.out(`< ${typeof data === 'string' ? data : binaryPreview(data)}\n`)),
+    ping: (_, data) => {
+      if (showPingPong) report(() => io.out(`< ping${controlPreview(data)}\n`));
+    },
+    pong: (_, data) => {
+      if (showPingPong) report(() => io.out(`< pong${controlPreview(data)}\n`));
+    },
+    error: (_, error) => report(() => io.err(`* error: ${error.message}\n`)),
     close: (_, code, reason) => resolveClosed({ code, reason }),
   };
 
   let session: Session;
   try {
-    session = await connect(url, handler, {
-      protocols: values.protocol ?? [],
-      headers,
-      origin: values.origin,
-      ca,
-      rejectUnauthorized: values['no-check'] !== true,
-    });
+    session = await connect(url, handler, plan.options);
   } catch (error) {
     if (error instanceof ConnectError) {
-      io.err(`wasmws connect: ${error.message} (${error.code})\n`);
-      if (error.body !== undefined && error.body !== '') io.err(`${error.body.trimEnd()}\n`);
+      const [first, ...more] = explainConnectFailure(error, url);
+      io.err(`wasmws connect: ${first}\n${more.map((line) => `${line}\n`).join('')}`);
       return EXIT_FAILURE;
     }
     // A malformed header or subprotocol, caught by the handshake builder.
     return usageError(io, (error as Error).message);
   }
   io.err(`* connected to ${url}${session.protocol === '' ? '' : ` (protocol ${session.protocol})`}\n`);
+  for (const print of early) print();
+  early = undefined;
 
+  let requestedCode: number | undefined;
   const closeWith = (code: number, reason = ''): void => {
     try {
       session.close(code, reason);
@@ -138,9 +100,9 @@ export async function runConnect(args: string[], io: CommandIO, input: Readable)
   io.onStop(() => closeWith(1000));
 
   let lines: readline.Interface | undefined;
-  if (values.execute !== undefined) {
-    for (const message of values.execute) session.send(message);
-    const timer = setTimeout(() => closeWith(1000), waitSeconds * 1000);
+  if (plan.execute !== undefined) {
+    for (const message of plan.execute) session.send(message);
+    const timer = setTimeout(() => closeWith(1000), plan.waitSeconds * 1000);
     void closed.then(() => clearTimeout(timer));
   } else {
     lines = readline.createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY, terminal: false });
@@ -177,22 +139,32 @@ function runLine(
   }
   const [command = '', ...words] = line.slice(1).split(' ');
   const rest = line.slice(1 + command.length + 1);
-  if (command === 'ping') {
-    try {
-      session.ping(rest);
-    } catch (error) {
-      io.err(`* ${(error as Error).message}\n`);
+  try {
+    if (command === 'ping') session.ping(rest);
+    else if (command === 'pong') session.pong(rest);
+    else if (command === 'binary') {
+      const hex = rest.replace(/\s+/g, '');
+      if (!/^([0-9a-fA-F]{2})*$/.test(hex)) {
+        io.err(`* /binary takes hex bytes (e.g. /binary 01 02 ff), got ${JSON.stringify(rest)}\n`);
+        return;
+      }
+      session.send(Buffer.from(hex, 'hex'), { binary: true });
+    } else if (command === 'close') {
+      const codeText = words[0];
+      if (codeText !== undefined && codeText !== '' && !/^\d+$/.test(codeText)) {
+        io.err(`* /close takes a numeric code, got ${codeText}\n`);
+        return;
+      }
+      const code = codeText === undefined || codeText === '' ? 1000 : Number(codeText);
+      closeWith(code, words.slice(1).join(' '));
+    } else {
+      io.err(
+        `* unknown command /${command} (try /binary, /ping, /pong, /close, or // to send a line starting with /)\n`,
+      );
     }
-  } else if (command === 'close') {
-    const codeText = words[0];
-    if (codeText !== undefined && codeText !== '' && !/^\d+$/.test(codeText)) {
-      io.err(`* /close takes a numeric code, got ${codeText}\n`);
-      return;
-    }
-    const code = codeText === undefined || codeText === '' ? 1000 : Number(codeText);
-    closeWith(code, words.slice(1).join(' '));
-  } else {
-    io.err(`* unknown command /${command} (try /ping, /close, or // to send a line starting with /)\n`);
+  } catch (error) {
+    // A payload over 125 bytes, a close code that may not be sent.
+    io.err(`* ${(error as Error).message}\n`);
   }
 }
 
@@ -202,31 +174,14 @@ function binaryPreview(data: Uint8Array): string {
   return `<binary ${data.length} bytes>${data.length === 0 ? '' : ` ${hex}${more}`}`;
 }
 
-/** Ping and pong payloads: text when they are printable UTF-8, hex otherwise. */
+/** Ping and pong payloads, after a space: text when printable UTF-8, a hex preview otherwise. */
 function controlPreview(data: Uint8Array): string {
+  if (data.length === 0) return '';
   const text = Buffer.from(data).toString('utf8');
-  return /^[\x20-\x7e\u00a0-\uffff]*$/.test(text) && !text.includes('\ufffd') ? text : binaryPreview(data);
-}
-
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    strict: true,
-    allowPositionals: true,
-    options: {
-      protocol: { type: 'string', short: 'p', multiple: true },
-      header: { type: 'string', short: 'H', multiple: true },
-      origin: { type: 'string', short: 'o' },
-      execute: { type: 'string', short: 'x', multiple: true },
-      wait: { type: 'string', short: 'w' },
-      ca: { type: 'string' },
-      'no-check': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  return ` ${/^[\x20-\x7e\u00a0-\uffff]*$/.test(text) && !text.includes('\ufffd') ? text : binaryPreview(data)}`;
 }
 
 function usageError(io: CommandIO, message: string): number {
-  io.err(`wasmws connect: ${message}\n\n${USAGE}`);
+  io.err(`wasmws connect: ${message}\n${USAGE_HINT}`);
   return EXIT_USAGE;
 }

@@ -1,6 +1,7 @@
 // The `wasmws` program's dispatcher: a table of subcommands, each in its own file and loaded
 // only when run, and the top-level usage. `main.ts` runs it on the real process.
 import { type Command, type CommandIO, EXIT_USAGE } from './command.js';
+import { programVersion } from './version.js';
 
 /** The subcommands, in the order the usage lists them. Add one line per new command. */
 const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }> = {
@@ -24,11 +25,19 @@ export function programUsage(): string {
   const lines = Object.entries(COMMANDS).map(([name, { summary }]) => `  ${name.padEnd(width)}  ${summary}`);
   return [
     'Usage: wasmws <command> [options]',
+    '       wasmws --version',
     '',
     'Commands:',
     ...lines,
     '',
     'Run "wasmws <command> --help" for a command\'s options.',
+    '',
+    'Exit status:',
+    '  0  done (connect: the connection closed cleanly)',
+    '  1  failed while running: connection refused, DNS, TLS verification, handshake',
+    '     refused, an abnormal close, a port in use',
+    '  2  bad usage: an unknown or malformed flag, a bad URL or scheme, an unreadable or',
+    '     wrong file (--ca, --cert, --key, --tls-cert, --tls-key)',
     '',
   ].join('\n');
 }
@@ -36,8 +45,9 @@ export function programUsage(): string {
 /**
  * Runs a `wasmws` command line (the arguments after the program name).
  *
- * `--help`/`-h`/`help` print the usage on stdout (`help NAME`: that command's); no command or
- * an unknown one prints it on stderr and returns 2.
+ * `--help`/`-h`/`help` print the usage on stdout (`help NAME`: that command's);
+ * `--version`/`-V` print `wasmws VERSION`; no command or an unknown one prints the usage on
+ * stderr and returns 2.
  *
  * @returns the exit status.
  */
@@ -51,6 +61,10 @@ export async function runProgram(args: string[], io: CommandIO): Promise<number>
     const topic = rest[0];
     if (topic !== undefined && Object.hasOwn(COMMANDS, topic)) io.out((await COMMANDS[topic]!.load()).usage);
     else io.out(programUsage());
+    return 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(`wasmws ${programVersion()}\n`);
     return 0;
   }
   if (!Object.hasOwn(COMMANDS, name)) {

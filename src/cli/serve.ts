@@ -1,15 +1,18 @@
 // `wasmws serve`: an echo server on createServer. Text comes back as text, binary as binary,
 // and the session echoes a close; SIGINT/SIGTERM closes every session with 1001 and exits 0.
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_MAX_MESSAGE } from '../codec/frame-parser.js';
 import { createServer } from '../server/create-server.js';
 import type { ServerTlsOptions } from '../server/types.js';
 import type { Handler } from '../session/types.js';
-import { type Command, type CommandIO, EXIT_FAILURE, EXIT_USAGE } from './command.js';
+import { type Command, type CommandIO, EXIT_FAILURE, EXIT_USAGE, UsageError } from './command.js';
+import { checkKeyPair, readCertificates, readPrivateKey } from './tls-files.js';
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 8080;
+
+/** RFC 7230 §3.2.6 token: what a subprotocol name may be (RFC 6455 §4.1). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 
 const USAGE = `Usage: wasmws serve [options]
 
@@ -21,6 +24,9 @@ Options:
   --host H             address to listen on (default ${DEFAULT_HOST})
   --port P             port to listen on; 0 picks a free one (default ${DEFAULT_PORT})
   --max-message BYTES  largest message; a larger one closes with 1009 (default ${DEFAULT_MAX_MESSAGE})
+  --protocol P         accept subprotocol P (repeatable, most preferred first): the first
+                       of these the client offers is chosen. Without it, or when the client
+                       offers none of them, the answer names no subprotocol
   --tls-cert FILE      PEM certificate chain: serve wss:// (needs --tls-key)
   --tls-key FILE       PEM private key of --tls-cert
   --no-deflate         do not negotiate permessage-deflate. Not implemented yet: deflate
@@ -28,7 +34,12 @@ Options:
   --h2                 also accept WebSockets over HTTP/2 (RFC 8441); not implemented yet
   --workers N          run N worker processes; not implemented yet
   -h, --help           show this help
+
+Exit status: 0 after SIGINT or SIGTERM, 1 when it cannot listen (e.g. the port is in use),
+2 for bad usage (an unknown or malformed flag, an unreadable or wrong --tls-cert/--tls-key).
 `;
+
+const USAGE_HINT = 'Run "wasmws serve --help" for the options.\n';
 
 /** The echo: every message goes back as it came; reading pauses while the peer is slow to take it. */
 export const echoHandler: Handler = {
@@ -72,20 +83,22 @@ async function serve(args: string[], io: CommandIO): Promise<number> {
   if (maxMessage === null || maxMessage === 0) {
     return usageError(io, `--max-message must be a positive integer, got ${values['max-message']}`);
   }
-  const certFile = values['tls-cert'];
-  const keyFile = values['tls-key'];
-  if ((certFile === undefined) !== (keyFile === undefined)) {
-    return usageError(io, '--tls-cert and --tls-key go together');
-  }
-
-  let tls: ServerTlsOptions | undefined;
-  if (certFile !== undefined && keyFile !== undefined) {
-    try {
-      tls = { cert: readFileSync(certFile), key: readFileSync(keyFile) };
-    } catch (error) {
-      io.err(`wasmws serve: ${(error as Error).message}\n`);
-      return EXIT_FAILURE;
+  const protocols = values.protocol ?? [];
+  for (const protocol of protocols) {
+    if (!TOKEN.test(protocol)) {
+      return usageError(
+        io,
+        `--protocol ${JSON.stringify(protocol)} is not a subprotocol name (an HTTP token: letters, digits and !#$%&'*+-.^_\`|~)`,
+      );
     }
+  }
+  if (new Set(protocols).size !== protocols.length) return usageError(io, '--protocol lists a name twice');
+  let tls: ServerTlsOptions | undefined;
+  try {
+    tls = readTls(values['tls-cert'], values['tls-key']);
+  } catch (error) {
+    if (error instanceof UsageError) return usageError(io, error.message);
+    throw error;
   }
 
   let server: ReturnType<typeof createServer>;
@@ -96,12 +109,12 @@ async function serve(args: string[], io: CommandIO): Promise<number> {
       tls,
       handler: echoHandler,
       maxMessage,
+      protocols,
       onError: (error) => io.err(`wasmws serve: ${error.message}\n`),
     });
   } catch (error) {
-    // e.g. a certificate and key that do not match
-    io.err(`wasmws serve: ${(error as Error).message}\n`);
-    return EXIT_FAILURE;
+    // Options the checks above let through; every one comes from the command line.
+    return usageError(io, (error as Error).message);
   }
   const stopped = new Promise<void>((resolve) => io.onStop(() => resolve()));
   let url: string;
@@ -127,6 +140,7 @@ function parse(args: string[]) {
       host: { type: 'string' },
       port: { type: 'string' },
       'max-message': { type: 'string' },
+      protocol: { type: 'string', multiple: true },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       'no-deflate': { type: 'boolean' },
@@ -137,6 +151,20 @@ function parse(args: string[]) {
   });
 }
 
+/** The certificate chain and key of --tls-cert/--tls-key, checked to parse and to match. */
+function readTls(certFile: string | undefined, keyFile: string | undefined): ServerTlsOptions | undefined {
+  if (certFile === undefined && keyFile === undefined) return undefined;
+  if (certFile === undefined || keyFile === undefined)
+    throw new UsageError('--tls-cert and --tls-key go together');
+  const cert = readCertificates('--tls-cert', certFile);
+  const key = readPrivateKey('--tls-key', keyFile);
+  checkKeyPair(
+    { flag: '--tls-cert', file: certFile, value: cert },
+    { flag: '--tls-key', file: keyFile, value: key },
+  );
+  return { cert: cert.pem, key: key.pem };
+}
+
 /** A decimal integer within the safe range, or `null`. */
 function parseInteger(text: string): number | null {
   if (!/^[0-9]+$/.test(text)) return null;
@@ -145,7 +173,7 @@ function parseInteger(text: string): number | null {
 }
 
 function usageError(io: CommandIO, message: string): number {
-  io.err(`wasmws serve: ${message}\n\n${USAGE}`);
+  io.err(`wasmws serve: ${message}\n${USAGE_HINT}`);
   return EXIT_USAGE;
 }
 

@@ -218,7 +218,7 @@ describe('wasmws serve arguments', () => {
     expect(err).toMatch(message);
   });
 
-  it('an unreadable certificate exits 1 naming the file', async () => {
+  it('an unreadable certificate exits 2 (bad usage) naming the flag and the file', async () => {
     const { code, err } = await run([
       'serve',
       '--tls-cert',
@@ -226,8 +226,8 @@ describe('wasmws serve arguments', () => {
       '--tls-key',
       '/nonexistent/key.pem',
     ]);
-    expect(code).toBe(1);
-    expect(err).toMatch(/\/nonexistent\/cert\.pem/);
+    expect(code).toBe(2);
+    expect(err).toMatch(/--tls-cert \/nonexistent\/cert\.pem: cannot read it/);
   });
 
   it('no command prints the usage on stderr and exits 2', async () => {
