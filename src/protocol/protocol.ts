@@ -45,6 +45,7 @@ const ABNORMAL_CLOSURE = 1006;
 // it is part of the text the peer sent.
 const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
+const strictUtf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -61,6 +62,11 @@ const clientFrameSlabs = new SlabAllocator(64 * 1024, 16 * 1024 + 8);
 // Binary messages up to 16 KiB are copied out of the arena into views of shared 128 KiB
 // slabs: a fresh ArrayBuffer per message cost several microseconds at 16 KiB.
 const messageSlabs = new SlabAllocator(128 * 1024, 16 * 1024);
+
+/** A violation's message as a close reason, or '' when it would not fit (RFC 6455 §5.5: 123 bytes). */
+function closeReasonFor(error: WebSocketError): string {
+  return utf8Encoder.encode(error.message).length <= MAX_CLOSE_REASON_BYTES ? error.message : '';
+}
 
 function checkBytes(name: string, data: unknown): asserts data is Uint8Array {
   if (!(data instanceof Uint8Array)) throw new TypeError(`${name} must be a Uint8Array`);
@@ -162,6 +168,7 @@ export class Protocol implements ProtocolEngine {
       maxMessage: options.maxMessage,
       wasm: options.wasm,
       validateUtf8: options.validateUtf8,
+      allowRsv1: options.compression === true,
     });
     this.role = options.role;
     // RFC 6455 §5.3: a client masks every frame it sends; a server masks none.
@@ -245,6 +252,31 @@ export class Protocol implements ProtocolEngine {
     return true;
   }
 
+  /**
+   * Sends a message compressed by permessage-deflate (RFC 7692 §6: RSV1 on its first frame,
+   * here its only one). Returns false (and sends nothing) once a close was sent or the stream ended.
+   */
+  sendCompressed(opcode: 1 | 2, data: Uint8Array): boolean {
+    checkBytes('data', data);
+    if (opcode !== 1 && opcode !== 2) throw new RangeError(`opcode must be 1 or 2, got ${String(opcode)}`);
+    if (this.outputEnded()) return false;
+    this.checkNotFragmenting();
+    this.sendFrame(opcode, data, true, true);
+    return true;
+  }
+
+  /**
+   * Decodes an inflated text message, or returns null when it is not UTF-8 (RFC 6455 §8.1:
+   * fail with 1007). A leading U+FEFF is kept: it is part of the text.
+   */
+  decodeText(bytes: Uint8Array): string | null {
+    try {
+      return strictUtf8Decoder.decode(bytes);
+    } catch {
+      return null;
+    }
+  }
+
   /** Sends a ping (at most 125 bytes, else RangeError). Returns false once a close was sent or the stream ended. */
   sendPing(data: Uint8Array = EMPTY): boolean {
     checkControlPayload(data);
@@ -284,6 +316,19 @@ export class Protocol implements ProtocolEngine {
   fail(code: number, reason = ''): void {
     const body = code === ABNORMAL_CLOSURE ? null : encodeClosePayload(code, reason);
     this.failWith(code, reason, body);
+  }
+
+  /**
+   * Fails the connection for a violation found above the parser, such as a compressed
+   * message that inflates too large, corrupt or not UTF-8: as {@link fail} with the error's
+   * close code and message. Emits no event; the caller reports the error.
+   */
+  failWithError(error: WebSocketError): void {
+    this.failWith(
+      error.closeCode,
+      closeReasonFor(error),
+      encodeClosePayload(error.closeCode, closeReasonFor(error)),
+    );
   }
 
   /** Drains the events found so far, in order; a deferred close or end is queued now. */
@@ -353,9 +398,16 @@ export class Protocol implements ProtocolEngine {
   }
 
   /** A whole data message from the assembler (a view valid during the call only). */
-  [onMessage](opcode: number, data: Uint8Array): void {
+  [onMessage](opcode: number, data: Uint8Array, compressed: boolean): void {
     if (this.discarding) return;
-    if (opcode === Opcode.Text) {
+    if (compressed) {
+      this.pushEvent({
+        type: 'message',
+        data: data.slice(),
+        isBinary: opcode === Opcode.Binary,
+        compressed: true,
+      });
+    } else if (opcode === Opcode.Text) {
       this.pushEvent({ type: 'message', data: utf8Decoder.decode(data), isBinary: false });
     } else {
       this.pushEvent({ type: 'message', data: this.copyMessage(data), isBinary: true });
@@ -410,8 +462,7 @@ export class Protocol implements ProtocolEngine {
     const error = this.pendingFailure;
     if (error !== null) {
       this.pendingFailure = null;
-      const reason = utf8Encoder.encode(error.message).length <= MAX_CLOSE_REASON_BYTES ? error.message : '';
-      this.failWith(error.closeCode, reason, encodeClosePayload(error.closeCode, reason));
+      this.failWithError(error);
     }
     if (this.pendingEnd) {
       this.pendingEnd = false;
@@ -483,15 +534,16 @@ export class Protocol implements ProtocolEngine {
     }
   }
 
-  private sendFrame(opcode: number, payload: Uint8Array, fin: boolean): void {
+  private sendFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1 = false): void {
     if (this.mask && clientFrameSlabs.fits(headerLength(payload.length, true) + payload.length)) {
-      this.sendBatched(opcode, payload, fin);
+      this.sendBatched(opcode, payload, fin, rsv1);
       return;
     }
     this.closeBatch();
     this.pushOutput(
       encodeFrame(opcode, payload, {
         fin,
+        rsv1,
         mask: this.mask,
         maskKeys: this.maskKeys,
         wasm: this.wasm,
@@ -510,7 +562,7 @@ export class Protocol implements ProtocolEngine {
   }
 
   /** Masks a client frame into the shared slab, extending this protocol's open batch when its bytes end where the slab's free space starts. */
-  private sendBatched(opcode: number, payload: Uint8Array, fin: boolean): void {
+  private sendBatched(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): void {
     const size = headerLength(payload.length, true) + payload.length;
     const start = clientFrameSlabs.reserve(size, this.allocate);
     const slab = clientFrameSlabs.slab;
@@ -527,6 +579,7 @@ export class Protocol implements ProtocolEngine {
     }
     const written = encodeMaskedFrameInto(slab, start, opcode, payload, {
       fin,
+      rsv1,
       maskKeys: this.maskKeys,
       wasm: this.wasm,
     });
@@ -563,8 +616,8 @@ export class Protocol implements ProtocolEngine {
 /** The parser's callbacks as one small object: no closures per connection. */
 class ProtocolSink implements MessageSink {
   constructor(private readonly protocol: Protocol) {}
-  message(opcode: number, data: Uint8Array): void {
-    this.protocol[onMessage](opcode, data);
+  message(opcode: number, data: Uint8Array, compressed: boolean): void {
+    this.protocol[onMessage](opcode, data, compressed);
   }
   control(opcode: number, payload: Uint8Array): void {
     this.protocol[onControl](opcode, payload);

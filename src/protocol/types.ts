@@ -4,8 +4,12 @@ import type { WebSocketError } from '../codec/errors.js';
 
 /** What the peer did, in the order it did it. */
 export type ProtocolEvent =
-  /** A whole message; text is a string, binary a Uint8Array the receiver owns. */
-  | { type: 'message'; data: string | Uint8Array; isBinary: boolean }
+  /**
+   * A whole message; text is a string, binary a Uint8Array the receiver owns. A compressed
+   * message (RSV1, permessage-deflate) carries its compressed bytes, text included, for the
+   * session to inflate, check ({@link Protocol.decodeText}) and deliver.
+   */
+  | { type: 'message'; data: string | Uint8Array; isBinary: boolean; compressed?: true }
   /** A ping; its pong is already in `dataToSend()` (none once our close was sent: it is our last frame). */
   | { type: 'ping'; data: Uint8Array }
   | { type: 'pong'; data: Uint8Array }
@@ -37,6 +41,8 @@ export interface ProtocolOptions {
   wasm?: boolean;
   /** Whole-buffer UTF-8 check for long single-frame text messages (see FrameParserOptions). */
   validateUtf8?: (bytes: Uint8Array) => boolean;
+  /** permessage-deflate was negotiated: RSV1 is accepted on a message's first frame. Default false. */
+  compression?: boolean;
   /** Client mask keys (tests inject fixed keys). Default: a crypto.getRandomValues pool. */
   maskKeys?: () => number;
   /** Allocates client frames over 4 KiB (Node: `Buffer.allocUnsafe`). Default `new Uint8Array`. */
@@ -53,10 +59,13 @@ export interface ProtocolEngine {
   sendText(text: string): boolean;
   sendBinary(data: Uint8Array): boolean;
   sendFragment(opcode: 0 | 1 | 2, data: Uint8Array, fin: boolean): boolean;
+  sendCompressed(opcode: 1 | 2, data: Uint8Array): boolean;
   sendPing(data?: Uint8Array): boolean;
   sendPong(data?: Uint8Array): boolean;
   sendClose(code?: number, reason?: string): boolean;
   fail(code: number, reason?: string): void;
+  failWithError(error: WebSocketError): void;
+  decodeText(bytes: Uint8Array): string | null;
   nextEvent(): ProtocolEvent | undefined;
   dataToSend(): OutputItem[];
   closeExpected(): boolean;

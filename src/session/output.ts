@@ -41,8 +41,10 @@ export class SessionOutput {
   private endRequested = false;
   private ended = false;
   private pausedByUser = false;
-  /** Reading waits for whoever activated the session (connect() resolves first). */
-  private heldByOpener = false;
+  /** Reasons reading waits besides the application's pause: connect() resolving, an inflate. */
+  private holds = 0;
+  /** Messages waiting before the protocol (for zlib), counted in {@link bufferedAmount}. */
+  private pending: { readonly bufferedAmount: number } | null = null;
   /** Reading stopped because the peer is not reading what we wrote. */
   private pausedForOutput = false;
   private needDrain = false;
@@ -60,7 +62,8 @@ export class SessionOutput {
 
   /** Unsent bytes: the transport's, this turn's queue and the frames held in the protocol. */
   get bufferedAmount(): number {
-    return this.transport.bufferedAmount + this.queuedBytes + this.engine.bufferedAmount;
+    const pending = this.pending === null ? 0 : this.pending.bufferedAmount;
+    return this.transport.bufferedAmount + this.queuedBytes + this.engine.bufferedAmount + pending;
   }
 
   /** Takes the protocol's frames for this turn's write, unless the transport is backed up. */
@@ -134,20 +137,25 @@ export class SessionOutput {
     return this.readable;
   }
 
-  /** Holds reading until {@link releaseByOpener}. */
-  holdForOpener(): void {
-    this.heldByOpener = true;
+  /** Holds reading until a matching {@link releaseReading}. */
+  holdReading(): void {
+    this.holds++;
   }
 
-  /** Ends the opener's hold; returns whether the transport may deliver now. */
-  releaseByOpener(): boolean {
-    this.heldByOpener = false;
+  /** Ends one hold; returns whether the transport may deliver now. */
+  releaseReading(): boolean {
+    this.holds--;
     return this.readable;
   }
 
-  /** Neither the application, the opener nor read pressure holds reading back. */
+  /** Nothing holds reading back: not the application, a hold, nor read pressure. */
   get readable(): boolean {
-    return !this.pausedByUser && !this.pausedForOutput && !this.heldByOpener;
+    return !this.pausedByUser && !this.pausedForOutput && this.holds === 0;
+  }
+
+  /** Counts messages waiting before the protocol (the deflate queue) as unsent. */
+  countPending(source: { readonly bufferedAmount: number }): void {
+    this.pending = source;
   }
 
   /**

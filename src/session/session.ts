@@ -11,9 +11,11 @@
 //               the transport to close (the close timer destroys it if it lingers)
 //   closed      the transport closed; handler.close has fired once and every timer is cleared
 import { encodeClosePayload } from '../codec/close-codes.js';
-import type { WebSocketError } from '../codec/errors.js';
+import { WebSocketError } from '../codec/errors.js';
 import { Protocol } from '../protocol/protocol.js';
 import type { ProtocolEngine, ProtocolEvent } from '../protocol/types.js';
+import { CompressedSends, type CompressedSendsOwner } from './compressed-sends.js';
+import type { InflateResult, SessionCompression } from './compression.js';
 import { Liveness, type LivenessActions } from './liveness.js';
 import { resolveSessionOptions } from './options.js';
 import { SessionOutput } from './output.js';
@@ -31,6 +33,9 @@ import type {
 // public surface, and reached through small adapter objects rather than closures.
 const onData = Symbol('onData');
 const activateThenRead = Symbol('activateThenRead');
+const onSendsDrained = Symbol('onSendsDrained');
+const onSendsQueued = Symbol('onSendsQueued');
+const onDeflateFailed = Symbol('onDeflateFailed');
 const onEnd = Symbol('onEnd');
 const onTransportDrain = Symbol('onTransportDrain');
 const onTransportError = Symbol('onTransportError');
@@ -50,6 +55,8 @@ export interface SessionInit<Context> {
   handler: Handler<Context>;
   options?: SessionOptions;
   context?: Context;
+  /** permessage-deflate, when negotiated (the engine must have been built with `compression: true`). */
+  compression?: SessionCompression;
 }
 
 const textEncoder = new TextEncoder();
@@ -61,6 +68,13 @@ function invalidState(action: string): DOMException {
 
 function asError(thrown: unknown): Error {
   return thrown instanceof Error ? thrown : new Error(String(thrown));
+}
+
+/** zlib hands out Buffers; binary messages are plain Uint8Arrays everywhere. */
+function asPlainBytes(data: Uint8Array): Uint8Array {
+  return data.constructor === Uint8Array
+    ? data
+    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function controlPayload(data: Uint8Array | string | undefined): Uint8Array | undefined {
@@ -99,6 +113,16 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private readonly handler: Handler<Context>;
   private readonly output: SessionOutput;
   private readonly liveness: Liveness;
+  private readonly maxMessage: number;
+  private readonly compression: SessionCompression | null;
+  /** Outgoing messages waiting for zlib, when permessage-deflate was negotiated. */
+  private readonly compressedSends: CompressedSends | null;
+  /** A received compressed message is with zlib: later events wait. */
+  private inflating = false;
+  /** close() came while messages waited for zlib: sent once they are out. */
+  private deferredClose: { code: number | undefined; reason: string | undefined } | null = null;
+  /** We failed the connection above the protocol (inflation): later events are dropped. */
+  private eventsDiscarded = false;
 
   private activated = false;
   private transportClosed = false;
@@ -132,12 +156,19 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.pendingHead = head;
     this.output = new SessionOutput(init.transport, init.engine, options.highWaterMark);
     this.liveness = new Liveness(new SessionTimerActions(this), options);
+    this.maxMessage = options.maxMessage;
+    this.compression = init.compression ?? null;
+    this.compressedSends =
+      this.compression === null
+        ? null
+        : new CompressedSends(init.engine, this.compression, new SessionCompressionEvents(this));
+    if (this.compressedSends !== null) this.output.countPending(this.compressedSends);
   }
 
   get state(): SessionState {
     if (this.transportClosed) return 'closed';
     if (!this.activated) return 'connecting';
-    return this.engine.state === 'open' ? 'open' : 'closing';
+    return this.engine.state === 'open' && this.deferredClose === null ? 'open' : 'closing';
   }
 
   /** The transport's unsent bytes plus output queued for this turn's write. */
@@ -164,15 +195,15 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
    * this turn and its microtasks: the code awaiting `connect()` runs before any message.
    */
   [activateThenRead](): void {
-    this.output.holdForOpener();
+    this.output.holdReading();
     this.activate();
     setTimeout(() => {
-      if (this.output.releaseByOpener() && !this.transportClosed) this.startReading();
+      if (this.output.releaseReading() && !this.transportClosed) this.startReading();
     }, 0);
   }
 
   /** Queues a message for this turn's write; see {@link Session.send} for the return value. */
-  send(data: string | Uint8Array, options?: { binary?: boolean }): boolean {
+  send(data: string | Uint8Array, options?: { binary?: boolean; compress?: boolean }): boolean {
     if (!this.activated) throw invalidState('send');
     const isString = typeof data === 'string';
     if (!isString && !(data instanceof Uint8Array)) {
@@ -180,7 +211,14 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     }
     if (this.state !== 'open') return false;
     const binary = options?.binary ?? !isString;
-    if (isString) {
+    if (this.compressedSends !== null) {
+      if (!isString && !binary) strictDecoder.decode(data); // throws TypeError: text must be UTF-8
+      this.compressedSends.send(
+        binary ? 2 : 1,
+        isString && binary ? textEncoder.encode(data) : data,
+        options?.compress,
+      );
+    } else if (isString) {
       if (binary) this.engine.sendBinary(textEncoder.encode(data));
       else this.engine.sendText(data);
     } else if (binary) {
@@ -217,6 +255,11 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     encodeClosePayload(code, reason);
     if (!this.activated) throw invalidState('close');
     if (this.state !== 'open') return;
+    // RFC 6455 §5.5.1: the close is our last frame, so it waits for messages still with zlib.
+    if (this.compressedSends?.busy) {
+      this.deferredClose = { code, reason };
+      return;
+    }
     this.engine.sendClose(code, reason);
     this.afterCommand();
   }
@@ -274,6 +317,9 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private runTurn(): void {
     this.collectOutput();
     this.flush();
+    // Events wait while a message is with zlib, either way: order is kept, and a deferred
+    // close (taken with the last event) cannot overtake a reply still being compressed.
+    if (this.waitingForZlib()) return;
     let event = this.engine.nextEvent();
     if (event === undefined) return;
     // A turn can nest (resume() in a handler replays the head); the outermost one writes.
@@ -281,7 +327,9 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.inTurn = true;
     try {
       // One at a time: taking the last event queues a deferred close after what the handler sent.
-      for (; event !== undefined; event = this.engine.nextEvent()) this.dispatch(event);
+      for (; event !== undefined; event = this.waitingForZlib() ? undefined : this.engine.nextEvent()) {
+        this.dispatch(event);
+      }
     } finally {
       this.inTurn = outer;
     }
@@ -289,7 +337,12 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     if (!outer) this.flush();
   }
 
+  private waitingForZlib(): boolean {
+    return this.inflating || (this.compressedSends?.busy ?? false);
+  }
+
   private dispatch(event: ProtocolEvent): void {
+    if (this.eventsDiscarded) return;
     if (event.type === 'close') {
       this.settleOutcome(event.code, event.reason);
       return;
@@ -301,6 +354,10 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     }
     // After a handler threw, nothing more reaches it but `error` and `close`.
     if (this.handlerFailed) return;
+    if (event.type === 'message' && event.compressed === true) {
+      this.inflate(event.data as Uint8Array, event.isBinary);
+      return;
+    }
     // try/catch inline, not a closure per message: this is the hot path.
     try {
       if (event.type === 'message') this.handler.message(this, event.data, event.isBinary);
@@ -309,6 +366,88 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     } catch (error) {
       this.handlerThrew(asError(error));
     }
+  }
+
+  /** Hands a compressed message to zlib; reading and later events wait for it (RFC 7692 §6.2). */
+  private inflate(data: Uint8Array, isBinary: boolean): void {
+    this.inflating = true;
+    this.output.holdReading();
+    this.transport.pause();
+    this.compression!.compressor.inflate(data, this.maxMessage, (result) => this.inflated(result, isBinary));
+  }
+
+  private inflated(result: InflateResult, isBinary: boolean): void {
+    if (this.transportClosed) return;
+    this.inflating = false;
+    if (this.output.releaseReading()) this.transport.resume();
+    this.inTurn = true;
+    try {
+      if (!result.ok) {
+        // RFC 7692 §8.1 / RFC 6455 §7.4.1: too large is 1009; a stream that does not inflate, 1007.
+        this.failLocally(
+          result.reason === 'too-large'
+            ? new WebSocketError('WS_ERR_MESSAGE_TOO_LARGE')
+            : new WebSocketError('WS_ERR_INFLATE', -1, result.message),
+        );
+      } else if (isBinary) {
+        this.deliverMessage(asPlainBytes(result.data), true);
+      } else {
+        const text = this.engine.decodeText(result.data);
+        // RFC 6455 §8.1: an inflated text message must be UTF-8 too.
+        if (text === null) this.failLocally(new WebSocketError('WS_ERR_INVALID_UTF8'));
+        else this.deliverMessage(text, false);
+      }
+    } finally {
+      this.inTurn = false;
+    }
+    this.resumeEvents();
+  }
+
+  private deliverMessage(data: string | Uint8Array, isBinary: boolean): void {
+    if (this.handlerFailed) return;
+    try {
+      this.handler.message(this, data, isBinary);
+    } catch (error) {
+      this.handlerThrew(asError(error));
+    }
+  }
+
+  /** A violation found above the protocol: report it, fail with its close code, drop later events. */
+  private failLocally(error: WebSocketError): void {
+    this.settleOutcome(error.closeCode, error.message);
+    this.eventsDiscarded = true;
+    this.reportError(error);
+    if (this.engine.state !== 'closed') this.engine.failWithError(error);
+  }
+
+  /** zlib is done with what held events back: deliver what waited, then write. */
+  private resumeEvents(): void {
+    if (!this.inTurn) this.runTurn();
+  }
+
+  /** @internal The deflate queue emptied: a deferred close goes out, held events go on. */
+  [onSendsDrained](): void {
+    const close = this.deferredClose;
+    if (close !== null) {
+      this.deferredClose = null;
+      if (this.engine.state === 'open') this.engine.sendClose(close.code, close.reason);
+      this.afterCommand();
+    }
+    this.resumeEvents();
+  }
+
+  /** @internal Frames left the deflate queue for the protocol. */
+  [onSendsQueued](): void {
+    this.afterCommand();
+  }
+
+  /** @internal zlib failed to deflate one of our messages: our fault, 1011 as for a handler that throws. */
+  [onDeflateFailed](error: Error): void {
+    this.reportError(error);
+    if (this.transportClosed) return;
+    this.settleOutcome(1011, 'internal error');
+    if (this.engine.state !== 'closed') this.engine.fail(1011, 'internal error');
+    this.afterCommand();
   }
 
   /** After a command from the application: gather its frames, write them at the end of the turn. */
@@ -370,6 +509,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     if (this.transportClosed) return;
     this.transportClosed = true;
     this.liveness.stop();
+    this.compressedSends?.close();
+    this.compression?.compressor.close();
     this.output.discard();
     const { code, reason } = this.outcome ?? { code: 1006, reason: '' };
     try {
@@ -550,5 +691,19 @@ class SessionTimerActions implements LivenessActions {
   }
   closeTimedOut(): void {
     this.session[onCloseTimedOut]();
+  }
+}
+
+/** The deflate queue's callbacks as one small object: no closures per connection. */
+class SessionCompressionEvents implements CompressedSendsOwner {
+  constructor(private readonly session: WebSocketSession<unknown>) {}
+  framesQueued(): void {
+    this.session[onSendsQueued]();
+  }
+  drained(): void {
+    this.session[onSendsDrained]();
+  }
+  deflateFailed(error: Error): void {
+    this.session[onDeflateFailed](error);
   }
 }

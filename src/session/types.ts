@@ -135,10 +135,11 @@ export interface Session<Context = unknown> {
   activate(): void;
   /**
    * Sends a text (string) or binary (Uint8Array) message; `binary` overrides the type (text bytes
-   * must be UTF-8). Returns false at or above the high-water mark (the message is still sent: wait
+   * must be UTF-8); `compress: false` skips permessage-deflate for this message (otherwise
+   * messages from the deflate threshold up are compressed when it was negotiated). Returns false at or above the high-water mark (the message is still sent: wait
    * for `drain`), and false without sending once closing. Throws an InvalidStateError before activate().
    */
-  send(data: string | Uint8Array, options?: { binary?: boolean }): boolean;
+  send(data: string | Uint8Array, options?: { binary?: boolean; compress?: boolean }): boolean;
   /** Sends a ping (at most 125 bytes; RangeError beyond). Never held back by backpressure; ignored once closing. */
   ping(data?: Uint8Array | string): void;
   /** Sends an unsolicited pong; pings are answered automatically. */
