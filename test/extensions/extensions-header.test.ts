@@ -60,6 +60,14 @@ describe('parseExtensions', () => {
     ]);
   });
 
+  it('reads RFC 7692 §5.1 forms: a quoted value, an escaped digit, whitespace after a quoted value', () => {
+    expect(parsed('permessage-foo; x="10" , permessage-foo; use_y, permessage-deflate; y="1\\5"')).toEqual([
+      { name: 'permessage-foo', params: [['x', '10']] },
+      { name: 'permessage-foo', params: [['use_y', true]] },
+      { name: 'permessage-deflate', params: [['y', '15']] },
+    ]);
+  });
+
   it('accepts odd but legal whitespace around separators', () => {
     expect(parsed(' \tfoo ;a\t=\t1 ;  b ,\t bar  ')).toEqual([
       {
