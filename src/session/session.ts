@@ -602,9 +602,20 @@ export function accept<Context = unknown>(
   transport: Transport,
   handshake: HandshakeInfo,
   handler: Handler<Context>,
-  options: SessionOptions & { context?: Context } = {},
+  options: StartOptions<Context> = {},
 ): WebSocketSession<Context> {
   return startSession('server', transport, handshake, handler, options);
+}
+
+/** What {@link accept} and {@link createClientSession} take besides {@link SessionOptions}. */
+export interface StartOptions<Context> extends SessionOptions {
+  /** Becomes `session.context`. */
+  context?: Context;
+  /**
+   * permessage-deflate as negotiated in the handshake (RFC 7692): the engine and the
+   * threshold below which messages go uncompressed. Default: none (RSV1 is a violation).
+   */
+  compression?: SessionCompression;
 }
 
 /**
@@ -617,13 +628,15 @@ export function createClientSession<Context = unknown>(
   transport: Transport,
   handshake: HandshakeInfo,
   handler: Handler<Context>,
-  options: SessionOptions & {
-    context?: Context;
-    maskKeys?: () => number;
-    allocate?: (size: number) => Uint8Array;
-  } = {},
+  options: ClientStartOptions<Context> = {},
 ): WebSocketSession<Context> {
   return startSession('client', transport, handshake, handler, options);
+}
+
+/** {@link StartOptions} plus the client's masking and allocation hooks. */
+export interface ClientStartOptions<Context> extends StartOptions<Context> {
+  maskKeys?: () => number;
+  allocate?: (size: number) => Uint8Array;
 }
 
 function startSession<Context>(
@@ -631,11 +644,7 @@ function startSession<Context>(
   transport: Transport,
   handshake: HandshakeInfo,
   handler: Handler<Context>,
-  options: SessionOptions & {
-    context?: Context;
-    maskKeys?: () => number;
-    allocate?: (size: number) => Uint8Array;
-  },
+  options: ClientStartOptions<Context>,
 ): WebSocketSession<Context> {
   const engine = new Protocol({
     role,
@@ -645,6 +654,7 @@ function startSession<Context>(
     validateUtf8: options.validateUtf8,
     maskKeys: options.maskKeys,
     allocate: options.allocate,
+    compression: options.compression !== undefined,
   });
   return new WebSocketSession({
     role,
@@ -654,6 +664,7 @@ function startSession<Context>(
     handler,
     options,
     context: options.context,
+    compression: options.compression,
   });
 }
 
