@@ -14,7 +14,7 @@
 
 import { type ExtensionEntry, type ExtensionParam, parseExtensions } from './extensions-header.js';
 
-/** The registered extension token (RFC 7692 §6). */
+/** The registered extension token (RFC 7692 §7). */
 export const PERMESSAGE_DEFLATE = 'permessage-deflate';
 
 const SERVER_NO_CONTEXT_TAKEOVER = 'server_no_context_takeover';
@@ -201,7 +201,7 @@ function readParams(
   };
   const seen = new Set<string>();
   for (const [name, value] of params) {
-    // RFC 7692 §5.1/§5.2: a parameter listed twice makes the element invalid.
+    // RFC 7692 §5: a parameter listed twice makes the element invalid.
     if (seen.has(name)) return { ok: false, reason: `duplicate parameter ${name}` };
     seen.add(name);
     switch (name) {
@@ -248,10 +248,10 @@ function describe(value: string | true): string {
 
 /**
  * Server side: picks the first acceptable permessage-deflate offer of a client's
- * `Sec-WebSocket-Extensions` and builds the answer (RFC 7692 §5.1, §7.1).
+ * `Sec-WebSocket-Extensions` and builds the answer (RFC 7692 §5, §7.1).
  *
  * Other extensions are ignored. An offer is declined, and the next one tried, when it has an
- * unknown or duplicate parameter or a bad value (RFC 7692 §5.1 MUST decline), when it demands
+ * unknown or duplicate parameter or a bad value (RFC 7692 §5 MUST decline), when it demands
  * `server_max_window_bits=8` (zlib cannot compress with 8), or when `clientMaxWindowBits` is below
  * 15 and the offer has no `client_max_window_bits` to carry that limit (as ws does). Otherwise:
  * `server_no_context_takeover` is honoured, `client_no_context_takeover` echoed, our server
@@ -259,7 +259,7 @@ function describe(value: string | true): string {
  * only through an offered `client_max_window_bits`. Our options add their own parameters.
  *
  * Unlike ws, which answers 400 when any permessage-deflate offer is invalid or none is
- * acceptable, only broken grammar fails here; a bad offer is declined as RFC 7692 §5.1 says.
+ * acceptable, only broken grammar fails here; a bad offer is declined as RFC 7692 §5 says.
  *
  * @param header - the request's `Sec-WebSocket-Extensions` value(s); empty when absent.
  * @param options - resolved options ({@link resolveDeflateOptions}).
@@ -343,7 +343,7 @@ function ownClientBits(options: ResolvedDeflateOptions): number {
 }
 
 /**
- * Client side: the permessage-deflate offer for `Sec-WebSocket-Extensions` (RFC 7692 §5.1, §7.1).
+ * Client side: the permessage-deflate offer for `Sec-WebSocket-Extensions` (RFC 7692 §5, §7.1).
  *
  * Always carries `client_max_window_bits` (bare, or with our window when below 15) so the server
  * may limit us; `server_max_window_bits` when `serverMaxWindowBits` is below 15 (8 is fine: our
@@ -369,9 +369,9 @@ export function buildDeflateOffer(options: ResolvedDeflateOptions): string {
 
 /**
  * Client side: checks the server's `Sec-WebSocket-Extensions` against the offer
- * {@link buildDeflateOffer} made with the same options (RFC 7692 §5.2, §7.1).
+ * {@link buildDeflateOffer} made with the same options (RFC 7692 §5, §7.1).
  *
- * The handshake fails (RFC 7692 §5.2: the client MUST fail the connection) for broken grammar,
+ * The handshake fails (RFC 7692 §5: the client MUST fail the connection) for broken grammar,
  * an extension other than permessage-deflate (the only one we offer), permessage-deflate twice,
  * an unknown, duplicate or badly valued parameter, a response that does not accept what we asked
  * for (`server_no_context_takeover` or `server_max_window_bits` missing, or a window above ours),
@@ -395,7 +395,7 @@ export function acceptDeflateResponse(
     if (entry.name !== PERMESSAGE_DEFLATE) {
       return failResponse(`the server accepted extension ${entry.name}, which was not offered`);
     }
-    // RFC 7692 §5.1: the server accepts at most one element for this extension.
+    // RFC 7692 §5: the server accepts at most one element for this extension.
     if (accepted !== null) return failResponse(`${PERMESSAGE_DEFLATE} is accepted more than once`);
     accepted = entry;
   }

@@ -229,7 +229,7 @@ describe('acceptDeflateOffer (server)', () => {
         clientMaxWindowBits: 11,
       },
     ],
-    // RFC 7692 §5.1/§7.1 examples: alternatives in order of preference.
+    // RFC 7692 §5.1/§7.1.3 examples: alternatives in order of preference.
     [
       'the first of two alternatives',
       'permessage-deflate; client_max_window_bits; server_max_window_bits=10, permessage-deflate; client_max_window_bits',
