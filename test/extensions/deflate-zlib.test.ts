@@ -276,16 +276,17 @@ describe('corrupt input', () => {
   });
 });
 
+type ZlibStream = zlib.DeflateRaw | zlib.InflateRaw;
+
 /** Counts zlib writes in flight and every zlib stream that did work, by wrapping _transform. */
-function watchZlib(): { maxInFlight: number; streams: Set<zlib.Zlib>; restore(): void } {
-  const watch = { maxInFlight: 0, streams: new Set<zlib.Zlib>(), restore: () => {} };
+function watchZlib(): { maxInFlight: number; streams: Set<ZlibStream>; restore(): void } {
+  const watch = { maxInFlight: 0, streams: new Set<ZlibStream>(), restore: () => {} };
   let inFlight = 0;
   const restores: Array<() => void> = [];
-  for (const proto of [zlib.DeflateRaw.prototype, zlib.InflateRaw.prototype] as Array<
-    Record<string, unknown>
-  >) {
-    const original = proto._transform as (this: zlib.Zlib, ...args: unknown[]) => void;
-    proto._transform = function (this: zlib.Zlib, chunk: unknown, encoding: unknown, callback: () => void) {
+  const prototypes = [zlib.DeflateRaw.prototype, zlib.InflateRaw.prototype] as unknown[];
+  for (const proto of prototypes as Array<Record<string, unknown>>) {
+    const original = proto._transform as (this: ZlibStream, ...args: unknown[]) => void;
+    proto._transform = function (this: ZlibStream, chunk: unknown, encoding: unknown, callback: () => void) {
       watch.streams.add(this);
       inFlight++;
       watch.maxInFlight = Math.max(watch.maxInFlight, inFlight);
