@@ -2,16 +2,18 @@
 // deflate and inflate streams behind the session's `MessageCompressor` seam.
 // - Each stream is created on first use, so an idle connection that never compressed holds
 //   no zlib context; `close()` releases both. With no context takeover on a side, that
-//   side's stream is released after every message rather than reset, so an idle connection
-//   holds nothing for it (bench/deflate-memory.ts: recreating costs ~10 µs a message, and a
-//   reset deflate stream still holds its ~270 KiB).
+//   side's stream is released after every message rather than reset: an idle connection
+//   then holds ~10 KiB instead of ~240 KiB, for ~2x the CPU of a 1 KiB deflate (reset
+//   33-55 µs, a new stream 62-109 µs a message, bench/deflate-memory.ts).
 // - Inflation counts output as zlib produces it (16 KiB chunks) and destroys the stream the
-//   moment the total passes `maxBytes`: a bomb costs at most maxBytes + one chunk.
+//   moment the total passes `maxBytes`: a bomb costs at most maxBytes + one chunk (a 1 GiB
+//   bomb with maxBytes 16 MiB: peak RSS +18-22 MiB; 64 MiB: +69-73 MiB).
 // - Every zlib operation takes a slot of one process-wide FIFO limit (default 10, as in ws:
 //   unbounded concurrent zlib work fragments memory, ws#1202, nodejs/node#8871).
-// Measured memory per idle connection after one message each way, deflate + inflate
-// (bench/deflate-memory.ts, Node 20, zlib 1.3): window 15 / memLevel 8 (ws's defaults)
-// ~340 KiB; see the closing note of issue 9 for the table behind the defaults below.
+// RSS per idle connection after a 1 KiB JSON message each way (bench/deflate-memory.ts,
+// Node 20, zlib 1.3; after 64 KiB in brackets): ws defaults 240 (329) KiB; ours at window 15 /
+// memLevel 8 242 (326), 13/5 143 (192), 12/4 121 (158), no context takeover 10 (23). The
+// window bits dominate; memLevel 8 -> 4 saves only 10-25 KiB.
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib';
 import type { DeflateResult, InflateResult, MessageCompressor } from '../session/compression.js';
 

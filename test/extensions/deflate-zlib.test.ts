@@ -167,7 +167,7 @@ describe('round trips', () => {
         };
         const { server, client } = pair(params);
         const random = prng(bits * 2 + Number(takeover));
-        const all = bits === 15 || bits === 9 ? [...sizes, 1 << 20] : sizes;
+        const all = bits === 15 ? [...sizes, 1 << 20] : sizes;
         for (const length of [...all, ...all.slice().reverse()]) {
           const data = message(random, length);
           for (const [from, to] of [
@@ -308,7 +308,7 @@ describe('close()', () => {
     const watch = watchZlib();
     try {
       const { server, client } = pair(TAKEOVER);
-      const big = message(prng(17), 1 << 20);
+      const big = message(prng(17), 256 * 1024);
       const payload = await deflate(client, big);
       let called = 0;
       server.deflate(big, () => called++);
