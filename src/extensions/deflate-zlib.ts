@@ -296,7 +296,9 @@ class ZlibMessageCompressor implements ZlibCompressor {
           // A block with BFINAL set (RFC 7692 §7.2.3.5) ends the stream: zlib ignores the rest
           // of the input and would ignore every later message, so the stream is replaced.
           if (consumed < inputLength || this.#settings.inflateNoContextTakeover) this.#inflater.discard();
-          finish(done, { ok: true, data: joinChunks(chunks, produced) });
+          // A copy: zlib's chunks are views of its 16 KiB output buffers, which a message the
+          // handler keeps would otherwise pin.
+          finish(done, { ok: true, data: Buffer.concat(chunks, produced) });
         },
       });
     });
