@@ -4,6 +4,14 @@
 // arguments), always as a rejection, and leaves no socket behind.
 import { isUtf8 } from 'node:buffer';
 import type * as tls from 'node:tls';
+import { createZlibCompressor } from '../extensions/deflate-zlib.js';
+import {
+  acceptDeflateResponse,
+  buildDeflateOffer,
+  type DeflateOptions,
+  PERMESSAGE_DEFLATE,
+  resolveDeflateOptions,
+} from '../extensions/permessage-deflate.js';
 import { DEFAULT_MAX_HEAD_BYTES } from '../handshake/head-bytes.js';
 import {
   buildUpgradeRequest,
@@ -12,6 +20,7 @@ import {
   validateUpgradeResponse,
 } from '../handshake/http1.js';
 import { DEFAULT_MAX_ERROR_BODY } from '../handshake/response-head.js';
+import type { SessionCompression } from '../session/compression.js';
 import { pickSessionOptions, resolveSessionOptions, systemClock } from '../session/options.js';
 import { activateAfterConnect, createClientSession, type WebSocketSession } from '../session/session.js';
 import type { Handler, HandshakeInfo, Session, SessionOptions } from '../session/types.js';
@@ -67,14 +76,20 @@ export interface ConnectOptions<Context = unknown> extends SessionOptions, Clien
   maskKeys?: () => number;
   /** Becomes `session.context`. Default `undefined`. */
   context?: Context;
+  /**
+   * Offer permessage-deflate (RFC 7692): `true` or settings, `false` to offer nothing.
+   * Default true, as browsers and `ws` do; the server decides whether it is used.
+   */
+  deflate?: boolean | DeflateOptions;
 }
 
 /**
  * Opens a WebSocket connection as a client and resolves with the open session.
  *
  * The handler's `open` runs before the promise resolves; frames that arrived with the 101 reach
- * `message` (and the others) only after the code awaiting the promise has resumed. The request offers no extensions yet, so a server that
- * answers with one fails the handshake (`WS_ERR_HANDSHAKE_EXTENSION`).
+ * `message` (and the others) only after the code awaiting the promise has resumed. The request
+ * offers permessage-deflate unless `deflate: false`; an answer the offer does not allow fails the
+ * handshake (`WS_ERR_HANDSHAKE_EXTENSION`).
  *
  * Nothing throws synchronously: a bad URL rejects with a {@link ConnectError}
  * `WS_ERR_INVALID_URL` (URLs are often user input), bad options or a handler without `message`
@@ -106,6 +121,12 @@ export async function connect<Context = unknown>(
     headers.push(['Authorization', `Basic ${Buffer.from(target.credentials).toString('base64')}`]);
   }
 
+  const { deflate = true } = options;
+  if (typeof deflate !== 'boolean' && (typeof deflate !== 'object' || deflate === null)) {
+    throw new TypeError('deflate must be a boolean or an object of permessage-deflate settings');
+  }
+  const deflateSettings = deflate === false ? null : resolveDeflateOptions(deflate);
+
   const key = generateKey();
   // Throws TypeError for a protocol that is not a token, a repeated one, or a bad header.
   const request = buildUpgradeRequest({
@@ -115,6 +136,7 @@ export async function connect<Context = unknown>(
     protocols,
     origin: options.origin,
     headers,
+    extensions: deflateSettings === null ? undefined : buildDeflateOffer(deflateSettings),
   });
 
   const clock = options.clock ?? systemClock;
@@ -128,14 +150,38 @@ export async function connect<Context = unknown>(
     signal: options.signal,
   });
 
-  const verdict = validateUpgradeResponse(head, { key, protocols, extensionsOffered: [] });
-  if (!verdict.ok) {
+  const verdict = validateUpgradeResponse(head, {
+    key,
+    protocols,
+    extensionsOffered: deflateSettings === null ? [] : [PERMESSAGE_DEFLATE],
+  });
+  // RFC 7692 §5: a response the offer does not allow fails the connection.
+  const deflateAnswer =
+    verdict.ok && deflateSettings !== null
+      ? acceptDeflateResponse(verdict.extensions, deflateSettings)
+      : null;
+  if (!verdict.ok || (deflateAnswer !== null && !deflateAnswer.ok)) {
     socket.destroy();
-    throw new ConnectError(verdict.code, `Invalid handshake answer from ${target.href}: ${verdict.reason}`, {
+    const [code, reason] = !verdict.ok
+      ? [verdict.code, verdict.reason]
+      : (['WS_ERR_HANDSHAKE_EXTENSION', (deflateAnswer as { reason: string }).reason] as const);
+    throw new ConnectError(code, `Invalid handshake answer from ${target.href}: ${reason}`, {
       status: head.status,
       headers: head.headers,
     });
   }
+  const negotiated = deflateAnswer?.ok === true ? deflateAnswer.negotiated : null;
+  const compression: SessionCompression | undefined =
+    negotiated === null
+      ? undefined
+      : {
+          compressor: createZlibCompressor({
+            role: 'client',
+            ...negotiated,
+            memLevel: deflateSettings!.memLevel,
+          }),
+          threshold: deflateSettings!.threshold,
+        };
 
   const handshake: HandshakeInfo = {
     path: target.path,
@@ -155,6 +201,7 @@ export async function connect<Context = unknown>(
       // simdutf (buffer.isUtf8) beats the 128-bit kernel on long non-ASCII text.
       validateUtf8: isUtf8,
       context: options.context,
+      compression,
     });
   } catch (error) {
     socket.destroy();

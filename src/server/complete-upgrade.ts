@@ -4,6 +4,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { createZlibCompressor } from '../extensions/deflate-zlib.js';
+import { acceptDeflateOffer } from '../extensions/permessage-deflate.js';
 import {
   buildUpgradeResponse,
   type HeaderMap,
@@ -11,10 +13,11 @@ import {
   serializeResponseHead,
   validateUpgradeRequest,
 } from '../handshake/http1.js';
+import type { SessionCompression } from '../session/compression.js';
 import { accept } from '../session/session.js';
 import type { Handler, Session } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
-import { sessionOptionsOf } from './options.js';
+import { deflateSettingsOf, sessionOptionsOf } from './options.js';
 import { answerAndClose, type Refusal, refusalFromThrown } from './rejection.js';
 import type { UpgradeOptions, UpgradeRequestInfo } from './types.js';
 
@@ -115,6 +118,29 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
     return null;
   }
 
+  // RFC 7692 §5: accept the first acceptable permessage-deflate offer, if we compress at all.
+  const deflate = deflateSettingsOf(options);
+  let extensions: string | null = null;
+  let compression: SessionCompression | undefined;
+  if (deflate !== null) {
+    const answer = acceptDeflateOffer(request.headers['sec-websocket-extensions'] ?? '', deflate);
+    if (!answer.ok) {
+      refuse(socket, { status: 400, reason: `Invalid Sec-WebSocket-Extensions: ${answer.reason}`, headers: [] }, options);
+      return null;
+    }
+    if (answer.response !== null) {
+      extensions = answer.response;
+      compression = {
+        compressor: createZlibCompressor({
+          role: 'server',
+          ...answer.negotiated,
+          memLevel: deflate.memLevel,
+        }),
+        threshold: deflate.threshold,
+      };
+    }
+  }
+
   const transport = new SocketTransport(socket);
   const session = accept<Context>(
     transport,
@@ -122,19 +148,18 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
       path: request.path,
       headers: request.headers,
       protocol: protocol ?? '',
-      // permessage-deflate is not wired in yet: not answering an offer declines it (RFC 7692 §5).
-      extensions: '',
+      extensions: extensions ?? '',
       head: job.head,
       remoteAddress: info.remoteAddress,
     },
     job.handler,
     // simdutf (buffer.isUtf8) beats the 128-bit kernel on long non-ASCII text.
-    { validateUtf8: isUtf8, ...sessionOptionsOf(options), context: context as Context },
+    { validateUtf8: isUtf8, ...sessionOptionsOf(options), context: context as Context, compression },
   );
   const response = serializeResponseHead(
     101,
     'Switching Protocols',
-    buildUpgradeResponse({ key: validated.key, protocol }),
+    buildUpgradeResponse({ key: validated.key, protocol, extensions: extensions ?? undefined }),
   );
   transport.write([Buffer.from(response, 'latin1')]);
   job.register?.(session);

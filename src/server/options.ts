@@ -1,5 +1,8 @@
 // Validation of the server entry points' options, at construction and with messages that
 // name the option, and the split between the handshake's options and the session's.
+
+import { DEFAULT_ZLIB_CONCURRENCY, setZlibConcurrency } from '../extensions/deflate-zlib.js';
+import { type ResolvedDeflateOptions, resolveDeflateOptions } from '../extensions/permessage-deflate.js';
 import { DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS } from '../handshake/head-bytes.js';
 import { isToken } from '../handshake/http-token.js';
 import { pickSessionOptions, resolveSessionOptions } from '../session/options.js';
@@ -22,6 +25,7 @@ export const sessionOptionsOf = pickSessionOptions;
 export function validateUpgradeOptions(options: UpgradeOptions<unknown>): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
   const { verify, protocols, activate, onError } = options;
+  deflateSettingsOf(options);
   if (verify !== undefined && typeof verify !== 'function') throw new TypeError('verify must be a function');
   if (onError !== undefined && typeof onError !== 'function')
     throw new TypeError('onError must be a function');
@@ -97,4 +101,29 @@ function positiveInteger(name: string, value: number | undefined, fallback: numb
     throw new RangeError(`${name} must be a positive integer, got ${String(value)}`);
   }
   return value;
+}
+
+const resolvedDeflate = new WeakMap<object, ResolvedDeflateOptions | null>();
+
+/**
+ * The `deflate` option resolved (null when off), once per options object.
+ * @throws TypeError or RangeError naming the bad deflate setting.
+ */
+export function deflateSettingsOf(options: UpgradeOptions<unknown>): ResolvedDeflateOptions | null {
+  const cached = resolvedDeflate.get(options);
+  if (cached !== undefined) return cached;
+  const { deflate } = options;
+  if (
+    deflate !== undefined &&
+    typeof deflate !== 'boolean' &&
+    (typeof deflate !== 'object' || deflate === null)
+  ) {
+    throw new TypeError('deflate must be a boolean or an object of permessage-deflate settings');
+  }
+  const settings = deflate === undefined || deflate === false ? null : resolveDeflateOptions(deflate);
+  // The zlib job limit is process-wide: only a server that asks for another one changes it.
+  if (settings !== null && settings.concurrency !== DEFAULT_ZLIB_CONCURRENCY)
+    setZlibConcurrency(settings.concurrency);
+  resolvedDeflate.set(options, settings);
+  return settings;
 }

@@ -1,5 +1,6 @@
 // The options and request shape shared by `handleUpgrade` and `createServer`.
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
+import type { DeflateOptions } from '../extensions/permessage-deflate.js';
 import type { HeaderMap } from '../handshake/http1.js';
 import type { Handler, SessionOptions } from '../session/types.js';
 
@@ -41,6 +42,11 @@ export interface UpgradeOptions<Context = unknown> extends SessionOptions {
   verify?: VerifyHook<Context>;
   /** Subprotocols to accept (RFC 6455 §4.2.2 item 5.4). Default: none, whatever the client offers. */
   protocols?: ProtocolSelector;
+  /**
+   * permessage-deflate (RFC 7692): `true` or settings to accept a client's offer, `false` to
+   * decline every offer. Default false (compression costs memory per connection: opt in).
+   */
+  deflate?: boolean | DeflateOptions;
   /** Call `session.activate()` before returning it. Default true. */
   activate?: boolean;
   /** Hears errors that belong to no session: a `verify` hook that threw an Error, a failing listener. Default: ignored. */

@@ -208,7 +208,14 @@ describe('connect failures', () => {
     [
       'an extension that was not offered',
       'WS_ERR_HANDSHAKE_EXTENSION',
-      (key: string) => switchingProtocols(key, ['Sec-WebSocket-Extensions: permessage-deflate']),
+      (key: string) => switchingProtocols(key, ['Sec-WebSocket-Extensions: x-webkit-deflate-frame']),
+    ],
+    [
+      // RFC 7692 §7.1.2.2: we would have to compress with an 8-bit window, which zlib cannot.
+      'a permessage-deflate answer the offer does not allow',
+      'WS_ERR_HANDSHAKE_EXTENSION',
+      (key: string) =>
+        switchingProtocols(key, ['Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits=8']),
     ],
     ['a status line that is not HTTP', 'WS_ERR_HANDSHAKE_MALFORMED', () => 'SSH-2.0-OpenSSH_9.6\r\n\r\n'],
     [
