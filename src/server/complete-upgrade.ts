@@ -125,7 +125,11 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
   if (deflate !== null) {
     const answer = acceptDeflateOffer(request.headers['sec-websocket-extensions'] ?? '', deflate);
     if (!answer.ok) {
-      refuse(socket, { status: 400, reason: `Invalid Sec-WebSocket-Extensions: ${answer.reason}`, headers: [] }, options);
+      refuse(
+        socket,
+        { status: 400, reason: `Invalid Sec-WebSocket-Extensions: ${answer.reason}`, headers: [] },
+        options,
+      );
       return null;
     }
     if (answer.response !== null) {

@@ -80,10 +80,16 @@ function wsRoundTrips(url: string, params: Params, threshold: number, messages: 
 }
 
 /** Each echo equals its message, type included (compared as bytes: toEqual on MiBs is slow). */
-function expectEchoes(echoes: ReadonlyArray<string | Uint8Array>, messages: ReadonlyArray<string | Uint8Array>) {
+function expectEchoes(
+  echoes: ReadonlyArray<string | Uint8Array>,
+  messages: ReadonlyArray<string | Uint8Array>,
+) {
   expect(echoes.map((e) => typeof e)).toEqual(messages.map((m) => typeof m));
-  const bytes = (value: string | Uint8Array) => (typeof value === 'string' ? Buffer.from(value) : Buffer.from(value));
-  const mismatched = messages.filter((message, i) => !bytes(message).equals(bytes(echoes[i]!))).map((m) => m.length);
+  const bytes = (value: string | Uint8Array) =>
+    typeof value === 'string' ? Buffer.from(value) : Buffer.from(value);
+  const mismatched = messages
+    .filter((message, i) => !bytes(message).equals(bytes(echoes[i]!)))
+    .map((m) => m.length);
   expect(mismatched, 'sizes of the messages whose echo differs').toEqual([]);
 }
 
@@ -133,7 +139,7 @@ describe('our server, ws client with perMessageDeflate', () => {
       ws.on('message', (data: Buffer) => resolve(data.toString()));
     });
     await new Promise((resolve) => ws.on('open', resolve));
-    parts.forEach((part, i) => ws.send(part, { fin: i === parts.length - 1, compress: true }));
+    for (const [i, part] of parts.entries()) ws.send(part, { fin: i === parts.length - 1, compress: true });
     expect(await echo).toBe(parts.join(''));
     ws.close();
   });

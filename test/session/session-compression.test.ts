@@ -148,7 +148,12 @@ describe('sending compressed messages', () => {
   it('compresses from the threshold up, sets RSV1 on them only, and keeps the order', async () => {
     let session!: Session;
     const { peer, log } = compressedServer(
-      { open: (s) => void (session = s), message() {} },
+      {
+        open(s) {
+          session = s;
+        },
+        message() {},
+      },
       { threshold: 4 },
     );
     session.send('abc');
@@ -170,14 +175,27 @@ describe('sending compressed messages', () => {
 
   it('counts messages waiting for zlib in bufferedAmount', () => {
     let session!: Session;
-    compressedServer({ open: (s) => void (session = s), message() {} }, { threshold: 4 });
+    compressedServer(
+      {
+        open(s) {
+          session = s;
+        },
+        message() {},
+      },
+      { threshold: 4 },
+    );
     session.send('a'.repeat(100));
     expect(session.bufferedAmount).toBeGreaterThanOrEqual(100);
   });
 
   it('close() waits for messages still with zlib: it is the last frame (RFC 6455 §5.5.1)', async () => {
     let session!: Session;
-    const { peer } = compressedServer({ open: (s) => void (session = s), message() {} });
+    const { peer } = compressedServer({
+      open(s) {
+        session = s;
+      },
+      message() {},
+    });
     session.send('compress me');
     session.close(1000, 'bye');
     expect(session.state).toBe('closing');
@@ -188,7 +206,12 @@ describe('sending compressed messages', () => {
 
   it('releases the engine when the connection closes', async () => {
     let session!: Session;
-    const { log } = compressedServer({ open: (s) => void (session = s), message() {} });
+    const { log } = compressedServer({
+      open(s) {
+        session = s;
+      },
+      message() {},
+    });
     session.terminate();
     await settle();
     expect(log).toContain('close');
