@@ -46,6 +46,7 @@ Options (wscat's spellings are the same unless noted):
                            on stdout (the pong to a ping is always sent, shown or not)
   --max-message BYTES      largest message accepted; a larger one closes with 1009
                            (default 64 MiB)
+  --no-deflate             do not offer permessage-deflate (RFC 7692; offered by default)
   --ca FILE                trust the PEM certificate(s) in FILE for wss://
   --cert FILE              send the PEM client certificate in FILE (needs --key)
   --key FILE               the PEM private key of --cert
@@ -157,6 +158,7 @@ export function parseConnectArgs(args: string[]): ConnectPlan | 'help' {
     origin: values.origin,
     rejectUnauthorized: values['no-check'] !== true,
     maxMessage,
+    deflate: values['no-deflate'] !== true,
     ...clientTls(values.ca, values.cert, values.key, values.passphrase),
   };
   return {
@@ -219,6 +221,7 @@ function parseFlags(args: string[]) {
       key: { type: 'string' },
       passphrase: { type: 'string' },
       'no-check': { type: 'boolean', short: 'n' },
+      'no-deflate': { type: 'boolean' },
       protocol: { type: 'string', short: 'p' },
       'protocol-version': { type: 'string' },
       slash: { type: 'boolean' },

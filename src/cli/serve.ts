@@ -29,8 +29,8 @@ Options:
                        offers none of them, the answer names no subprotocol
   --tls-cert FILE      PEM certificate chain: serve wss:// (needs --tls-key)
   --tls-key FILE       PEM private key of --tls-cert
-  --no-deflate         do not negotiate permessage-deflate. Not implemented yet: deflate
-                       is always off for now, so this flag changes nothing
+  --no-deflate         do not negotiate permessage-deflate (RFC 7692); by default a
+                       client's offer is accepted and messages from 1 KiB up are compressed
   --h2                 also accept WebSockets over HTTP/2 (RFC 8441); not implemented yet
   --workers N          run N worker processes; not implemented yet
   -h, --help           show this help
@@ -110,6 +110,7 @@ async function serve(args: string[], io: CommandIO): Promise<number> {
       handler: echoHandler,
       maxMessage,
       protocols,
+      deflate: values['no-deflate'] !== true,
       onError: (error) => io.err(`wasmws serve: ${error.message}\n`),
     });
   } catch (error) {

@@ -127,12 +127,28 @@ describe('wasmws serve (the built program)', () => {
     }
   });
 
-  it('accepts --no-deflate and --max-message', async () => {
+  it('negotiates permessage-deflate by default and echoes compressed messages', async () => {
+    const running = await startProgram(['serve', '--port', '0']);
+    const port = /:(\d+)\/$/.exec(running.firstLine)![1];
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/`, { perMessageDeflate: { threshold: 0 } });
+    sockets.push(ws);
+    await new Promise((resolve) => ws.once('open', resolve));
+    expect(ws.extensions).toMatch(/^permessage-deflate/);
+    const text = 'compress me '.repeat(1000);
+    const echoed = new Promise<string>((resolve) => ws.once('message', (data) => resolve(String(data))));
+    ws.send(text);
+    expect(await echoed).toBe(text);
+    running.child.kill('SIGTERM');
+    expect((await running.exited).code).toBe(0);
+  });
+
+  it('accepts --no-deflate (no extension negotiated) and --max-message', async () => {
     const running = await startProgram(['serve', '--port', '0', '--no-deflate', '--max-message', '10']);
     const port = /:(\d+)\/$/.exec(running.firstLine)![1];
     const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
     sockets.push(ws);
     await new Promise((resolve) => ws.once('open', resolve));
+    expect(ws.extensions).toBe('');
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     ws.send('more than ten bytes');
     expect(await closed).toBe(1009);

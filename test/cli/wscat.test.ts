@@ -132,7 +132,13 @@ describe('wasmws connect against a server that reports what it received', () => 
         if (text === 'report') {
           const { authorization, origin } = request.headers;
           ws.send(
-            JSON.stringify({ protocol: ws.protocol, authorization, origin, test: request.headers['x-test'] }),
+            JSON.stringify({
+              protocol: ws.protocol,
+              authorization,
+              origin,
+              test: request.headers['x-test'],
+              extensions: request.headers['sec-websocket-extensions'],
+            }),
           );
         } else if (text === 'ping-pong') {
           ws.ping('p1');
@@ -174,9 +180,17 @@ describe('wasmws connect against a server that reports what it received', () => 
       authorization: `Basic ${Buffer.from('alice:s3cret').toString('base64')}`,
       origin: 'http://o.example',
       test: '1',
+      // permessage-deflate is offered unless --no-deflate.
+      extensions: 'permessage-deflate; client_max_window_bits',
     });
     expect(pong).toBe('< got pong hi');
     expect(result.err).toMatch(/\(protocol v9\)\n\* closed 1000 bye\n$/);
+  });
+
+  it('--no-deflate offers no permessage-deflate', async () => {
+    const result = await connectInProcess([url, '--no-deflate'], ['report', 'bye'], never);
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out.split('\n')[0]!.slice(2))).not.toHaveProperty('extensions');
   });
 
   it('-P prints the pings and pongs received, in order with the messages; without it they are not shown', async () => {
