@@ -55,7 +55,8 @@ export function buildFrame(spec: FrameSpec): Uint8Array {
     for (const word of [high, length >>> 0])
       header.push(word >>> 24, (word >>> 16) & 0xff, (word >>> 8) & 0xff, word & 0xff);
   }
-  const body = payload.slice();
+  // A copy even for a Buffer, whose slice() is a view: masking must not touch the caller's bytes.
+  const body = Uint8Array.from(payload);
   if (spec.maskKey !== undefined) {
     const key = [0, 8, 16, 24].map((s) => (spec.maskKey! >>> s) & 0xff);
     header.push(...key);
