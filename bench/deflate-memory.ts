@@ -6,7 +6,7 @@
 // - the peak RSS growth while a 1 GiB decompression bomb (~1 MiB of compressed zeros) is
 //   refused with maxBytes 16 MiB and 64 MiB;
 // - the cost of a fresh zlib stream per message against reset(), for no context takeover.
-// Run: tsc to a scratch directory, then `node --expose-gc <out>/bench/deflate-memory.js`.
+// Run: `npm run bench:deflate` (after `npm run build`).
 // Options: --connections=N (default 2000).
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
