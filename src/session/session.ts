@@ -123,6 +123,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private deferredClose: { code: number | undefined; reason: string | undefined } | null = null;
   /** We failed the connection above the protocol (inflation): later events are dropped. */
   private eventsDiscarded = false;
+  /** The peer ended its side (TCP FIN): ours ends after what is still due. */
+  private peerEnded = false;
 
   private activated = false;
   private transportClosed = false;
@@ -305,12 +307,18 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   [onEnd](): void {
     if (this.transportClosed) return;
     this.engine.receiveEof();
+    this.peerEnded = true;
     this.runTurn();
-    // Nothing more can arrive: finish our side too, and do not wait forever for the close.
-    this.output.endAfterQueued();
-    this.flush();
     this.liveness.closing();
     this.liveness.armCloseTimer();
+    this.endAfterPeer();
+  }
+
+  /** Nothing more can arrive: finish our side too, once what waits for zlib has gone out. */
+  private endAfterPeer(): void {
+    if (!this.peerEnded || this.waitingForZlib()) return;
+    this.output.endAfterQueued();
+    this.flush();
   }
 
   /** The engine's replies go out before the handler sees the events that caused them. */
@@ -422,7 +430,9 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
 
   /** zlib is done with what held events back: deliver what waited, then write. */
   private resumeEvents(): void {
-    if (!this.inTurn) this.runTurn();
+    if (this.inTurn) return;
+    this.runTurn();
+    this.endAfterPeer();
   }
 
   /** @internal The deflate queue emptied: a deferred close goes out, held events go on. */

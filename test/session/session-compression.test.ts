@@ -217,3 +217,13 @@ describe('sending compressed messages', () => {
     expect(log).toContain('close');
   });
 });
+
+describe('the end of the stream with compression', () => {
+  it("a compressed message then the peer's FIN: the reply goes out before our end", async () => {
+    const { peer } = compressedServer(echo);
+    peer.transport.write([peer.frame(1, 'last words', { rsv: RSV1 })]);
+    peer.transport.end();
+    await until(() => peer.ended);
+    expect(sent(peer).map(describeFrame)).toEqual(['ztext:last words']);
+  });
+});
