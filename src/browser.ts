@@ -3,6 +3,33 @@
 // transport pair, none of which touch `node:` modules or `Buffer`.
 export * from './codec/index.js';
 export { parseExtensions, serializeExtensions } from './extensions/extensions-header.js';
+export {
+  type AcceptedConnectRequest,
+  buildConnectRequest,
+  buildConnectResponse,
+  type ConnectRequestOptions,
+  type ConnectRequestResult,
+  type ConnectResponseHeaders,
+  type ConnectResponseOptions,
+  type ConnectResponseResult,
+  checkEnableConnectProtocolSetting,
+  type EnableConnectProtocolSettingResult,
+  type OfferedConnect,
+  peerAllowsExtendedConnect,
+  type RejectedConnectRequest,
+  SETTINGS_ENABLE_CONNECT_PROTOCOL,
+  validateConnectRequest,
+  validateConnectResponse,
+} from './handshake/h2.js';
+export {
+  buildH3ConnectRequest,
+  buildH3ConnectResponse,
+  H3_REQUEST_CANCELLED,
+  H3_SETTINGS_ENABLE_CONNECT_PROTOCOL,
+  h3PeerAllowsExtendedConnect,
+  validateH3ConnectRequest,
+  validateH3ConnectResponse,
+} from './handshake/h3.js';
 export * from './handshake/http1.js';
 export { Protocol } from './protocol/protocol.js';
 export {
