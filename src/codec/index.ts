@@ -19,6 +19,20 @@ export {
   FramePiece,
   type FrameSink,
 } from './frame-parser.js';
+export {
+  type CaptureStream,
+  type DecodedCapture,
+  decodeCapture,
+  type InspectCaptureOptions,
+  type InspectDeflateOptions,
+  type InspectError,
+  type InspectFrame,
+  type InspectMessage,
+  type InspectOptions,
+  type InspectResult,
+  inspect,
+  inspectCapture,
+} from './inspect/index.js';
 export { MAX_CLOSE_REASON_BYTES, MAX_CONTROL_PAYLOAD_BYTES } from './limits.js';
 export { MessageAssembler, type MessageSink } from './message-assembler.js';
 export { isControlOpcode, Opcode, type OpcodeValue } from './opcodes.js';
