@@ -4,13 +4,19 @@
 //   with 4 each. Servers and load generators run in child processes (bench/echo/), so the
 //   two sides use the two cores as in a deployment; this process only orchestrates.
 // - memory: RSS per idle connection at 10 000 connections, per server, in fresh processes.
+// - deflate (not run by default): throughput as above with permessage-deflate negotiated by
+//   both ends, on compressible JSON: 1 KiB and 64 KiB, one connection and 100 (issue 9).
+// - deflate-memory (not run by default): RSS per idle connection at 1 000 connections with
+//   permessage-deflate negotiated and one compressed message exchanged each way.
 // It prints the peer, markdown tables with ours, ws, the ratio and the goal, and exits 1
 // if any echo check failed (a benchmark that measured nothing must not look like one).
 //
 // Options: --json (results as JSON only), --quick (short smoke run), --rounds=N (default 4),
 // --duration=MS per round (default 1000), --warmup=MS per round (default 500),
-// --idle=N connections (default 10000), --sections=throughput,memory,
-// --workloads=64B-1x64,16KiB-1x64,64B-100x4,16KiB-100x4, --full-check-every=N (default 64),
+// --idle=N connections (default 10000), --deflate-idle=N (default 1000),
+// --sections=throughput,memory[,deflate,deflate-memory] (default throughput,memory),
+// --workloads=64B-1x64,16KiB-1x64,64B-100x4,16KiB-100x4,json1KiB-1x64,json64KiB-1x16,json1KiB-100x4
+// (each section runs the selected ones of its own), --full-check-every=N (default 64),
 // --profile=DIR (run our server with --cpu-prof, profiles written to DIR).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -21,7 +27,9 @@ import { parseArgs } from 'node:util';
 import { Child, type Envelope } from './echo/ipc.js';
 import type { LoadOptions, LoadResult, Side } from './echo/load.js';
 import {
+  ALL_WORKLOADS,
   type Cell,
+  DEFLATE_WORKLOADS,
   type EchoResults,
   type EchoSettings,
   type MemoryResult,
@@ -34,7 +42,9 @@ import type { PeerInfo } from './support/ws-peer.js';
 const SERVER_SCRIPT = new URL('./echo/server-process.js', import.meta.url);
 const LOAD_SCRIPT = new URL('./echo/load-process.js', import.meta.url);
 const SIDES: readonly Side[] = ['ours', 'ws'];
-const SECTION_NAMES = ['throughput', 'memory'];
+const SECTION_NAMES = ['throughput', 'memory', 'deflate', 'deflate-memory'];
+/** The default run: what the figures published so far were measured with. */
+const DEFAULT_SECTIONS = ['throughput', 'memory'];
 /** The whole run may not take longer than this; children are killed and the run fails after it. */
 const RUN_LIMIT_MS = 10 * 60 * 1000;
 /** File descriptors each process keeps beyond its connections (listeners, pipes, stdio, libuv). */
@@ -48,8 +58,9 @@ const { values: argv } = parseArgs({
     duration: { type: 'string' },
     warmup: { type: 'string' },
     idle: { type: 'string' },
-    sections: { type: 'string', default: SECTION_NAMES.join(',') },
-    workloads: { type: 'string', default: WORKLOADS.map((w) => w.key).join(',') },
+    'deflate-idle': { type: 'string' },
+    sections: { type: 'string', default: DEFAULT_SECTIONS.join(',') },
+    workloads: { type: 'string', default: ALL_WORKLOADS.map((w) => w.key).join(',') },
     'full-check-every': { type: 'string', default: '64' },
     profile: { type: 'string' },
   },
@@ -69,8 +80,8 @@ function settingsFromArgs(): EchoSettings {
     throw new RangeError(`--sections takes ${SECTION_NAMES.join(', ')}`);
   }
   const workloads = argv.workloads.split(',');
-  if (workloads.some((key) => !WORKLOADS.some((w) => w.key === key))) {
-    throw new RangeError(`--workloads takes ${WORKLOADS.map((w) => w.key).join(', ')}`);
+  if (workloads.some((key) => !ALL_WORKLOADS.some((w) => w.key === key))) {
+    throw new RangeError(`--workloads takes ${ALL_WORKLOADS.map((w) => w.key).join(', ')}`);
   }
   return {
     quick,
@@ -79,6 +90,7 @@ function settingsFromArgs(): EchoSettings {
     warmupMs: positiveInteger('warmup', argv.warmup, quick ? 300 : 500),
     fullCheckEvery: positiveInteger('full-check-every', argv['full-check-every'], 64),
     idleConnections: positiveInteger('idle', argv.idle, quick ? 1000 : 10_000),
+    deflateIdleConnections: positiveInteger('deflate-idle', argv['deflate-idle'], quick ? 200 : 1000),
     workloads,
     sections,
   };
@@ -155,8 +167,9 @@ interface ServerChild {
   peer: PeerInfo | undefined;
 }
 
-async function startServer(kind: Side, execArgv: string[]): Promise<ServerChild> {
-  const { child, ready } = await startChild(SERVER_SCRIPT, [kind], { execArgv });
+async function startServer(kind: Side, execArgv: string[], deflate: boolean): Promise<ServerChild> {
+  const args = deflate ? [kind, 'deflate'] : [kind];
+  const { child, ready } = await startChild(SERVER_SCRIPT, args, { execArgv });
   return { kind, child, url: ready.url as string, peer: ready.peer as PeerInfo | undefined };
 }
 
@@ -189,6 +202,8 @@ async function measureRound(
       url: server.url,
       client,
       size: workload.size,
+      payload: workload.payload,
+      deflate: workload.deflate,
       connections: workload.connections,
       inFlight: workload.inFlight,
       warmupMs: settings.warmupMs,
@@ -234,6 +249,7 @@ function emptyCell(workload: Workload, server: Side, client: Side): Cell {
     serverCpuMicrosPerMessage: undefined,
     serverSystemShare: undefined,
     clientCpuMicrosPerMessage: 0,
+    wireReadPerPayloadByte: undefined,
     echoes: 0,
     fullChecks: 0,
     cpuPressure: undefined,
@@ -255,6 +271,10 @@ function addRound(cell: Cell, round: Round, totals: CellTotals): void {
     cell.failures.push('no echo in the timed window');
   totals.clientCpu += result.clientCpuMicrosPerMessage * result.messages;
   cell.clientCpuMicrosPerMessage = cell.messages > 0 ? totals.clientCpu / cell.messages : 0;
+  if (result.wireReadPerPayloadByte !== undefined) {
+    totals.wireShares.push(result.wireReadPerPayloadByte);
+    cell.wireReadPerPayloadByte = totals.wireShares.reduce((a, b) => a + b, 0) / totals.wireShares.length;
+  }
   if (round.serverCpuMicros === undefined || round.serverSystemMicros === undefined) {
     totals.serverCpuMissing = true;
   } else {
@@ -280,9 +300,18 @@ interface CellTotals {
   stall: number;
   wall: number;
   stallMissing: boolean;
+  wireShares: number[];
 }
 
-async function measureThroughput(settings: EchoSettings, results: EchoResults): Promise<void> {
+/** One throughput section: `catalogue`'s selected workloads, servers accepting deflate if `deflate`. */
+async function measureThroughput(
+  settings: EchoSettings,
+  results: EchoResults,
+  catalogue: readonly Workload[],
+  deflate: boolean,
+): Promise<void> {
+  const workloads = catalogue.filter((w) => settings.workloads.includes(w.key));
+  if (workloads.length === 0) return;
   const servers = new Map<Side, ServerChild>();
   try {
     for (const kind of SIDES) {
@@ -290,11 +319,10 @@ async function measureThroughput(settings: EchoSettings, results: EchoResults): 
         kind === 'ours' && argv.profile !== undefined
           ? ['--cpu-prof', `--cpu-prof-dir=${resolve(argv.profile)}`]
           : [];
-      const server = await startServer(kind, execArgv);
+      const server = await startServer(kind, execArgv, deflate);
       servers.set(kind, server);
       if (server.peer !== undefined) results.peer.server = server.peer;
     }
-    const workloads = WORKLOADS.filter((w) => settings.workloads.includes(w.key));
     for (const workload of workloads) {
       // The ws client first: it is the standard load generator the goals are set for.
       for (const client of ['ws', 'ours'] as const) {
@@ -310,6 +338,7 @@ async function measureThroughput(settings: EchoSettings, results: EchoResults): 
             stall: 0,
             wall: 0,
             stallMissing: false,
+            wireShares: [],
           };
           cells.set(server, { cell, totals });
         }
@@ -345,17 +374,25 @@ async function awaitConnections(server: Child, count: number, limitMs: number): 
   return held;
 }
 
-async function measureMemory(kind: Side, count: number, results: EchoResults): Promise<MemoryResult> {
-  const server = await startServer(kind, ['--expose-gc']);
+async function measureMemory(
+  kind: Side,
+  count: number,
+  results: EchoResults,
+  deflate: boolean,
+): Promise<MemoryResult> {
+  const server = await startServer(kind, ['--expose-gc'], deflate);
   results.peer.server ??= server.peer;
   const { child: clients } = await startChild(LOAD_SCRIPT, []);
   try {
     // Code loaded and caches filled on first use belong to "before", not to the connections.
-    await clients.request({ type: 'idle-open', url: server.url, count: 100, batch: 100 }, 60_000);
+    await clients.request({ type: 'idle-open', url: server.url, count: 100, batch: 100, deflate }, 60_000);
     await clients.request({ type: 'idle-drop' }, 10_000);
     await awaitConnections(server.child, 0, 10_000);
     const before = await server.child.request({ type: 'memory', gc: true }, 30_000);
-    const opened = await clients.request({ type: 'idle-open', url: server.url, count, batch: 250 }, 300_000);
+    const opened = await clients.request(
+      { type: 'idle-open', url: server.url, count, batch: 250, deflate },
+      300_000,
+    );
     const connections = opened.opened as number;
     const held = await awaitConnections(server.child, connections, 20_000);
     const after = await server.child.request({ type: 'memory', gc: true }, 30_000);
@@ -365,6 +402,7 @@ async function measureMemory(kind: Side, count: number, results: EchoResults): P
     const perConnection = (bytes: number) => (connections > 0 ? bytes / connections / 1024 : 0);
     const result: MemoryResult = {
       server: kind,
+      deflate,
       requested: count,
       connections,
       failed: opened.failed as number,
@@ -380,6 +418,33 @@ async function measureMemory(kind: Side, count: number, results: EchoResults): P
   } finally {
     await stopChild(clients);
     await stopChild(server.child);
+  }
+}
+
+/** Memory per idle connection of both servers at `requested` connections (fewer if `ulimit -n` is low). */
+async function measureMemorySection(
+  requested: number,
+  limit: number | undefined,
+  results: EchoResults,
+  deflate: boolean,
+): Promise<void> {
+  const section = deflate ? 'deflate-memory' : 'memory';
+  let count = requested;
+  // Both the server and the client process hold one descriptor per connection. Nothing is
+  // raised system-wide: with too low a limit, fewer connections are measured.
+  if (limit !== undefined && limit < count + FD_MARGIN) {
+    const reduced = Math.max(100, Math.floor((limit - FD_MARGIN) / 100) * 100);
+    results.notes.push(
+      `${section}: ulimit -n is ${limit}: measured ${reduced} idle connections instead of ${count} (raise the limit to measure ${count}).`,
+    );
+    count = reduced;
+  }
+  for (const kind of SIDES) {
+    progress(`${section}: ${kind} server, ${count} idle connections…`);
+    const measured = await measureMemory(kind, count, results, deflate);
+    results.memory.push(measured);
+    progress(`${section}: ${kind}: ${measured.rssKibPerConnection.toFixed(2)} KiB/connection`);
+    if (measured.firstError !== undefined) results.notes.push(`${section}, ${kind}: ${measured.firstError}`);
   }
 }
 
@@ -399,25 +464,15 @@ async function main(): Promise<number> {
     cells: [],
     memory: [],
   };
-  if (settings.sections.includes('throughput')) await measureThroughput(settings, results);
+  if (settings.sections.includes('throughput')) await measureThroughput(settings, results, WORKLOADS, false);
   if (settings.sections.includes('memory')) {
-    let count = settings.idleConnections;
-    // Both the server and the client process hold one descriptor per connection. Nothing is
-    // raised system-wide: with too low a limit, fewer connections are measured.
-    if (limit !== undefined && limit < count + FD_MARGIN) {
-      const reduced = Math.max(100, Math.floor((limit - FD_MARGIN) / 100) * 100);
-      results.notes.push(
-        `ulimit -n is ${limit}: measured ${reduced} idle connections instead of ${count} (raise the limit to measure ${count}).`,
-      );
-      count = reduced;
-    }
-    for (const kind of SIDES) {
-      progress(`memory: ${kind} server, ${count} idle connections…`);
-      const measured = await measureMemory(kind, count, results);
-      results.memory.push(measured);
-      progress(`memory: ${kind}: ${measured.rssKibPerConnection.toFixed(2)} KiB/connection`);
-      if (measured.firstError !== undefined) results.notes.push(`memory, ${kind}: ${measured.firstError}`);
-    }
+    await measureMemorySection(settings.idleConnections, limit, results, false);
+  }
+  if (settings.sections.includes('deflate')) {
+    await measureThroughput(settings, results, DEFLATE_WORKLOADS, true);
+  }
+  if (settings.sections.includes('deflate-memory')) {
+    await measureMemorySection(settings.deflateIdleConnections, limit, results, true);
   }
   if (argv.profile !== undefined) {
     results.notes.push(`CPU profiles of our server process written to ${resolve(argv.profile)}.`);

@@ -28,6 +28,8 @@ answerRequests(async (request) => {
         request.url as string,
         request.count as number,
         request.batch as number,
+        undefined,
+        request.deflate === true,
       );
       return { opened: idle.sockets.length, failed: idle.failed, firstError: idle.firstError };
     }

@@ -1,14 +1,22 @@
 // The echo load generator: opens N connections with our client or ws's, keeps `inFlight`
 // binary messages outstanding on each (a new one is sent per echo received), and checks
-// every echo: binary, the right length, and the sequence number in its first 4 bytes;
+// every echo: binary, the right length, and the sequence number it carries (payloads.ts);
 // every `fullCheckEvery`-th echo is compared byte for byte. It runs a warm-up, then a timed
 // window, stops sending, waits (bounded) for the outstanding echoes and closes.
+//
+// With `deflate`, both clients offer permessage-deflate (ws: threshold 1024, its defaults
+// otherwise; ours: `deflate: true`), every connection must have negotiated it, and the bytes
+// its TCP sockets read (counted through the `net.client.socket` diagnostics channel) must
+// be well under the payload echoed: a server that negotiated but did not compress fails.
 //
 // Each in-flight message has a buffer of its own (a slot), reused only after its echo came
 // back: both clients may hold a sent buffer until it is written, so it must not change.
 //
 // Each client library is imported on first use, so a process loads only the one it drives.
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import type { Socket } from 'node:net';
 import type WebSocket from 'ws';
+import { MIN_SIZE, type PayloadKind, type PayloadSet, payloadSet } from './payloads.js';
 
 /** Which implementation plays a role: wasmws (`ours`) or `ws`. */
 export type Side = 'ours' | 'ws';
@@ -18,8 +26,12 @@ export interface LoadOptions {
   /** `ws://127.0.0.1:PORT/` of an echo server. */
   url: string;
   client: Side;
-  /** Payload bytes per message, at least 8 (the first 4 carry the sequence number). */
+  /** Payload bytes per message, at least 8 (`pattern`) or 64 (`json`). */
   size: number;
+  /** What messages carry (payloads.ts). Default `pattern`. */
+  payload?: PayloadKind;
+  /** Offer permessage-deflate and require it negotiated and in use. Default false. */
+  deflate?: boolean;
   connections: number;
   /** Messages outstanding per connection. */
   inFlight: number;
@@ -57,6 +69,8 @@ export interface LoadResult {
   sent: number;
   /** This process's CPU time (user + system) in the window per echo, in µs. */
   clientCpuMicrosPerMessage: number;
+  /** Bytes the client sockets read over the whole run (handshakes included) ÷ payload bytes echoed. */
+  wireReadPerPayloadByte: number | undefined;
   /** Wrong echoes, errors, unexpected closes, connections that failed; empty when all went well. */
   failures: string[];
 }
@@ -66,10 +80,16 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const DRAIN_TIMEOUT_MS = 3_000;
 const CLOSE_TIMEOUT_MS = 2_000;
 const MAX_FAILURE_NOTES = 10;
+/** ws's and our default threshold: messages from this size up are compressed. */
+export const DEFLATE_THRESHOLD = 1024;
+/** With deflate, echoes whose wire bytes exceed this share of their payload count as not compressed. */
+const MAX_COMPRESSED_WIRE_SHARE = 0.9;
 
 /** A connection as the pipeline sees it, whichever client is underneath. */
 interface EchoLink {
   send(payload: Buffer): void;
+  /** The negotiated `Sec-WebSocket-Extensions` value, `''` for none. */
+  readonly extensions: string;
   /** Runs the closing handshake; resolves when closed or after `timeoutMs` (then drops it). */
   close(timeoutMs: number): Promise<void>;
 }
@@ -80,13 +100,6 @@ interface LinkEvents {
   failed(reason: string): void;
 }
 
-/** The payload every message carries after its 4-byte sequence number. */
-export function payloadTemplate(size: number): Buffer {
-  const template = Buffer.allocUnsafe(size);
-  for (let i = 0; i < size; i++) template[i] = (i * 31 + 7) & 0xff;
-  return template;
-}
-
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -95,10 +108,12 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
-async function openWsLink(url: string, events: LinkEvents): Promise<EchoLink> {
+async function openWsLink(url: string, events: LinkEvents, deflate: boolean): Promise<EchoLink> {
   const { WebSocket: WsClient } = await import('ws');
-  // No extension offer, as our client makes none: both send plain frames.
-  const socket: WebSocket = new WsClient(url, { perMessageDeflate: false });
+  // Without deflate, no extension offer (nor from our client): both send plain frames.
+  const socket: WebSocket = new WsClient(url, {
+    perMessageDeflate: deflate ? { threshold: DEFLATE_THRESHOLD } : false,
+  });
   let closing = false;
   await new Promise<void>((resolve, reject) => {
     socket.once('open', resolve);
@@ -112,6 +127,7 @@ async function openWsLink(url: string, events: LinkEvents): Promise<EchoLink> {
   socket.on('message', (data, isBinary) => events.echo(data as Buffer, isBinary));
   return {
     send: (payload) => socket.send(payload),
+    extensions: socket.extensions,
     close(timeoutMs) {
       closing = true;
       if (socket.readyState === socket.CLOSED) return Promise.resolve();
@@ -122,20 +138,26 @@ async function openWsLink(url: string, events: LinkEvents): Promise<EchoLink> {
   };
 }
 
-async function openOurLink(url: string, events: LinkEvents): Promise<EchoLink> {
+async function openOurLink(url: string, events: LinkEvents, deflate: boolean): Promise<EchoLink> {
   const { connect } = await import('../../src/client/index.js');
   let closing = false;
   let onClosed = () => {};
   const closed = new Promise<void>((resolve) => (onClosed = resolve));
-  const session = await connect(url, {
-    message: (_session, data, isBinary) => events.echo(data, isBinary),
-    error: (_session, error) => events.failed(`wasmws client error: ${error.message}`),
-    close: (_session, code) => {
-      if (!closing) events.failed(`closed by the server (${code})`);
-      onClosed();
+  const session = await connect(
+    url,
+    {
+      message: (_session, data, isBinary) => events.echo(data, isBinary),
+      error: (_session, error) => events.failed(`wasmws client error: ${error.message}`),
+      close: (_session, code) => {
+        if (!closing) events.failed(`closed by the server (${code})`);
+        onClosed();
+      },
     },
-  });
+    // Our client offers deflate unless told not to; say which explicitly.
+    { deflate },
+  );
   return {
+    extensions: session.extensions,
     // Above the high-water mark `send` still queues the message; `inFlight` bounds the queue.
     send: (payload) => void session.send(payload),
     close(timeoutMs) {
@@ -214,12 +236,12 @@ class Pipeline {
 
   constructor(
     private readonly run: Run,
-    private readonly template: Buffer,
+    private readonly payloads: PayloadSet,
     private readonly inFlight: number,
     private readonly fullCheckEvery: number,
     private readonly name: string,
   ) {
-    this.slots = Array.from({ length: inFlight }, () => Buffer.from(template));
+    this.slots = Array.from({ length: inFlight }, () => Buffer.from(payloads.document(0)));
   }
 
   readonly events: LinkEvents = {
@@ -232,7 +254,9 @@ class Pipeline {
     while (!this.dead && this.outstanding < this.inFlight && run.mayFill()) {
       const seq = this.nextSeq++;
       const slot = this.slots[seq % this.inFlight];
-      slot.writeUInt32LE(seq >>> 0, 0);
+      // JSON messages differ from one to the next; the pattern never changes.
+      if (this.payloads.kind === 'json') this.payloads.document(seq).copy(slot);
+      this.payloads.stamp(slot, seq);
       this.outstanding++;
       run.outstanding++;
       run.sent++;
@@ -259,15 +283,22 @@ class Pipeline {
   private checkEcho(data: string | Uint8Array, isBinary: boolean): string | undefined {
     if (typeof data === 'string' || !isBinary) return 'echo is not a binary message';
     if (this.outstanding === 0) return 'echo of a message that was not sent';
-    if (data.length !== this.template.length) {
-      return `echo of ${data.length} bytes, expected ${this.template.length}`;
+    const { payloads } = this;
+    if (data.length !== payloads.size) {
+      return `echo of ${data.length} bytes, expected ${payloads.size}`;
     }
-    const seq = (data[0] | (data[1] << 8) | (data[2] << 16) | (data[3] << 24)) >>> 0;
-    if (seq !== this.expectedSeq >>> 0) return `echo #${seq}, expected #${this.expectedSeq}`;
+    const seq = payloads.read(data);
+    if (seq !== this.expectedSeq >>> 0) return `echo #${seq ?? '?'}, expected #${this.expectedSeq}`;
     this.expectedSeq++;
     if (this.expectedSeq % this.fullCheckEvery === 0) {
-      const got = Buffer.from(data.buffer, data.byteOffset + 4, data.length - 4);
-      if (!got.equals(this.template.subarray(4))) return `echo #${seq}: payload differs`;
+      // Everything but the stamped number, which the check above compared.
+      const got = Buffer.from(data.buffer, data.byteOffset, data.length);
+      const sent = payloads.document(seq);
+      const end = payloads.stampOffset + payloads.stampLength;
+      const same =
+        got.subarray(0, payloads.stampOffset).equals(sent.subarray(0, payloads.stampOffset)) &&
+        got.subarray(end).equals(sent.subarray(end));
+      if (!same) return `echo #${seq}: payload differs`;
       this.run.fullChecks++;
     }
     return undefined;
@@ -291,8 +322,10 @@ class Pipeline {
 
 function checkOptions(options: LoadOptions): void {
   const { size, connections, inFlight, warmupMs, durationMs } = options;
-  if (!Number.isSafeInteger(size) || size < 8)
-    throw new RangeError(`size must be an integer >= 8, got ${size}`);
+  const min = MIN_SIZE[options.payload ?? 'pattern'];
+  if (min === undefined) throw new TypeError('payload is pattern or json');
+  if (!Number.isSafeInteger(size) || size < min)
+    throw new RangeError(`size must be an integer >= ${min}, got ${size}`);
   for (const [name, value] of [
     ['connections', connections],
     ['inFlight', inFlight],
@@ -310,15 +343,20 @@ function cpuMicros(usage: NodeJS.CpuUsage): number {
 /** Drives the echo server at `url` as {@link LoadOptions} says; never throws for what the server does. */
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   checkOptions(options);
-  const template = payloadTemplate(options.size);
+  const payloads = payloadSet(options.payload ?? 'pattern', options.size);
+  const deflate = options.deflate ?? false;
   const run = new Run(options.messageLimit ?? Number.POSITIVE_INFINITY, options.connections);
   const fullCheckEvery = Math.max(1, options.fullCheckEvery ?? 64);
   const open = options.client === 'ours' ? openOurLink : openWsLink;
   const batch = Math.max(1, options.connectBatch ?? 100);
   const pipelines: Pipeline[] = [];
   for (let i = 0; i < options.connections; i++) {
-    pipelines.push(new Pipeline(run, template, options.inFlight, fullCheckEvery, `connection ${i}`));
+    pipelines.push(new Pipeline(run, payloads, options.inFlight, fullCheckEvery, `connection ${i}`));
   }
+  // Every TCP socket this run's clients open, whichever library opens it.
+  const sockets: Socket[] = [];
+  const onSocket = (message: unknown) => sockets.push((message as { socket: Socket }).socket);
+  subscribe('net.client.socket', onSocket);
 
   for (let first = 0; first < pipelines.length && run.failed === 0; first += batch) {
     const group = pipelines.slice(first, first + batch);
@@ -326,10 +364,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       group.map(async (pipeline) => {
         try {
           pipeline.link = await withTimeout(
-            open(options.url, pipeline.events),
+            open(options.url, pipeline.events, deflate),
             CONNECT_TIMEOUT_MS,
             'connect',
           );
+          // RFC 7692 §5: a server may decline; then this run would measure plain frames.
+          const negotiated = pipeline.link.extensions.includes('permessage-deflate');
+          if (negotiated !== deflate) {
+            pipeline.events.failed(
+              deflate
+                ? 'permessage-deflate not negotiated'
+                : `extensions negotiated: ${pipeline.link.extensions}`,
+            );
+          }
         } catch (error) {
           pipeline.events.failed(`cannot connect: ${(error as Error).message}`);
         }
@@ -359,6 +406,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   }
   run.sending = false;
   await Promise.all(pipelines.map((pipeline) => pipeline.close()));
+  unsubscribe('net.client.socket', onSocket);
+  const wireRead = sockets.reduce((sum, socket) => sum + socket.bytesRead, 0);
+  const payloadRead = run.echoes * options.size;
+  const wireReadPerPayloadByte = payloadRead > 0 && sockets.length > 0 ? wireRead / payloadRead : undefined;
+  if (deflate && wireReadPerPayloadByte !== undefined && wireReadPerPayloadByte > MAX_COMPRESSED_WIRE_SHARE) {
+    run.fail(
+      `deflate negotiated but echoes not compressed: wire bytes ${(wireReadPerPayloadByte * 100).toFixed(0)}% of payload`,
+    );
+  }
   return {
     client: options.client,
     size: options.size,
@@ -371,6 +427,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     fullChecks: run.fullChecks,
     sent: run.sent,
     clientCpuMicrosPerMessage: messages > 0 ? cpu / messages : 0,
+    wireReadPerPayloadByte,
     failures: run.failures,
   };
 }

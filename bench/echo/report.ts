@@ -1,8 +1,10 @@
 // The echo benchmark's workloads, goals, results and their markdown rendering. Throughput
 // cells form a matrix (server × client × workload); the server and client comparisons are
-// two views of it. Memory is measured per server at N idle connections.
+// two views of it. Memory is measured per server at N idle connections. The deflate
+// sections repeat both with permessage-deflate negotiated, on compressible JSON.
 import type { PeerInfo } from '../support/ws-peer.js';
 import type { Side } from './load.js';
+import type { PayloadKind } from './payloads.js';
 
 /** One throughput workload and the goal ours ÷ ws is held to. */
 export interface Workload {
@@ -11,6 +13,10 @@ export interface Workload {
   size: number;
   connections: number;
   inFlight: number;
+  /** What the messages carry (payloads.ts). */
+  payload: PayloadKind;
+  /** Both sides negotiate permessage-deflate (the `deflate` section). */
+  deflate: boolean;
   /** Minimum ours ÷ ws in messages per second. */
   goal: number;
 }
@@ -23,6 +29,8 @@ export const WORKLOADS: readonly Workload[] = [
     size: 64,
     connections: 1,
     inFlight: 64,
+    payload: 'pattern',
+    deflate: false,
     goal: 1.5,
   },
   {
@@ -31,6 +39,8 @@ export const WORKLOADS: readonly Workload[] = [
     size: 16 * 1024,
     connections: 1,
     inFlight: 64,
+    payload: 'pattern',
+    deflate: false,
     goal: 1.0,
   },
   {
@@ -39,6 +49,8 @@ export const WORKLOADS: readonly Workload[] = [
     size: 64,
     connections: 100,
     inFlight: 4,
+    payload: 'pattern',
+    deflate: false,
     goal: 1.3,
   },
   {
@@ -47,12 +59,58 @@ export const WORKLOADS: readonly Workload[] = [
     size: 16 * 1024,
     connections: 100,
     inFlight: 4,
+    payload: 'pattern',
+    deflate: false,
     goal: 1.0,
   },
 ];
 
+/**
+ * Issue 9's deflate workloads: compressible JSON of 1 KiB (at the 1 KiB threshold, so every
+ * message is compressed) and 64 KiB, on one pipelined connection and on 100; ws with
+ * `perMessageDeflate: { threshold: 1024 }` on both ends, ours with `deflate: true`.
+ */
+export const DEFLATE_WORKLOADS: readonly Workload[] = [
+  {
+    key: 'json1KiB-1x64',
+    label: '1 KiB JSON, deflate, 1 conn × 64 in flight',
+    size: 1024,
+    connections: 1,
+    inFlight: 64,
+    payload: 'json',
+    deflate: true,
+    goal: 1.0,
+  },
+  {
+    key: 'json64KiB-1x16',
+    label: '64 KiB JSON, deflate, 1 conn × 16 in flight',
+    size: 64 * 1024,
+    connections: 1,
+    inFlight: 16,
+    payload: 'json',
+    deflate: true,
+    goal: 1.0,
+  },
+  {
+    key: 'json1KiB-100x4',
+    label: '1 KiB JSON, deflate, 100 conns × 4 in flight',
+    size: 1024,
+    connections: 100,
+    inFlight: 4,
+    payload: 'json',
+    deflate: true,
+    goal: 1.0,
+  },
+];
+
+/** Every workload either throughput section can run. */
+export const ALL_WORKLOADS: readonly Workload[] = [...WORKLOADS, ...DEFLATE_WORKLOADS];
+
 /** Goal for RSS per idle connection of our server, in KiB. */
 export const RSS_GOAL_KIB = 6;
+
+/** Goal for RSS per idle connection with deflate negotiated: at most this share of ws's. */
+export const DEFLATE_RSS_GOAL_OF_WS = 0.5;
 
 /** One server × client × workload, summed over its rounds. */
 export interface Cell {
@@ -71,6 +129,8 @@ export interface Cell {
   serverSystemShare: number | undefined;
   /** Load-generator process CPU during the windows per echo, µs. */
   clientCpuMicrosPerMessage: number;
+  /** Bytes the client read off TCP ÷ payload bytes echoed, mean of the rounds (deflate: the ratio). */
+  wireReadPerPayloadByte: number | undefined;
   /** All echoes checked (sequence and length), and those compared byte for byte. */
   echoes: number;
   fullChecks: number;
@@ -82,6 +142,8 @@ export interface Cell {
 /** Memory of one server process before and after N idle connections, after forced GCs. */
 export interface MemoryResult {
   server: Side;
+  /** permessage-deflate negotiated and one compressed message exchanged each way per connection. */
+  deflate: boolean;
   requested: number;
   connections: number;
   failed: number;
@@ -102,6 +164,8 @@ export interface EchoSettings {
   durationMs: number;
   fullCheckEvery: number;
   idleConnections: number;
+  /** Idle connections of the deflate-memory section. */
+  deflateIdleConnections: number;
   workloads: string[];
   sections: string[];
 }
@@ -226,7 +290,7 @@ export interface GoalCheck {
 export function goalChecks(results: EchoResults): GoalCheck[] {
   const checks: GoalCheck[] = [];
   for (const comparison of COMPARISONS) {
-    for (const workload of WORKLOADS) {
+    for (const workload of ALL_WORKLOADS) {
       const [ours, theirs] = pair(results, comparison, workload.key);
       if (ours === undefined && theirs === undefined) continue;
       const ratio = ratioOf(ours, theirs);
@@ -242,13 +306,34 @@ export function goalChecks(results: EchoResults): GoalCheck[] {
   return checks;
 }
 
-function comparisonTable(results: EchoResults, comparison: Comparison): string | undefined {
+/** ours ÷ ws of each round pair (round i of one against round i of the other): min–max. */
+function roundRatioSpread(ours: Cell | undefined, theirs: Cell | undefined): string {
+  if (ours === undefined || theirs === undefined) return '—';
+  const ratios = ours.rounds
+    .map((rate, i) => rate / theirs.rounds[i])
+    .filter((ratio) => Number.isFinite(ratio) && ratio > 0);
+  if (ratios.length === 0) return '—';
+  return `${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}`;
+}
+
+function wireShare(cell: Cell | undefined): string {
+  const share = cell?.wireReadPerPayloadByte;
+  return share === undefined ? '—' : `${(share * 100).toFixed(0)}%`;
+}
+
+function comparisonTable(
+  results: EchoResults,
+  comparison: Comparison,
+  workloads: readonly Workload[],
+): string | undefined {
   const cpuLabel = comparison.varies === 'server' ? 'server' : 'client';
+  const withWire = workloads.some((w) => w.deflate);
   const head = [
     'workload',
     `ours ${cpuLabel}`,
     `ws ${cpuLabel}`,
     'ours ÷ ws',
+    'per round pair',
     'goal',
     'met',
     `${cpuLabel} CPU µs/msg: ours`,
@@ -256,10 +341,11 @@ function comparisonTable(results: EchoResults, comparison: Comparison): string |
     `${comparison.varies === 'server' ? 'load generator' : 'server'} core use: ours / ws`,
     'CPU wait: ours / ws',
     'rounds, k msg/s: ours / ws',
+    ...(withWire ? ['wire ÷ payload read by client: ours / ws'] : []),
   ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
   let any = false;
-  for (const workload of WORKLOADS) {
+  for (const workload of workloads) {
     const [ours, theirs] = pair(results, comparison, workload.key);
     if (ours === undefined && theirs === undefined) continue;
     any = true;
@@ -289,6 +375,7 @@ function comparisonTable(results: EchoResults, comparison: Comparison): string |
         cellRate(ours),
         cellRate(theirs),
         ratioText(ratio),
+        roundRatioSpread(ours, theirs),
         `≥ ${workload.goal}×`,
         ratio === undefined ? '—' : ratio >= workload.goal ? 'yes' : '**no**',
         cpu(ours),
@@ -296,13 +383,15 @@ function comparisonTable(results: EchoResults, comparison: Comparison): string |
         `${otherCore(ours)} / ${otherCore(theirs)}`,
         `${wait(ours)} / ${wait(theirs)}`,
         `${rounds(ours)} / ${rounds(theirs)}`,
+        ...(withWire ? [`${wireShare(ours)} / ${wireShare(theirs)}`] : []),
       ].join(' | ')} |`,
     );
   }
   return any ? lines.join('\n') : undefined;
 }
 
-function memoryTable(results: EchoResults): string {
+function memoryTable(results: EchoResults, deflate: boolean): string {
+  const measured = results.memory.filter((m) => m.deflate === deflate);
   const head = [
     'server',
     'idle connections',
@@ -314,7 +403,13 @@ function memoryTable(results: EchoResults): string {
     'met',
   ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
-  for (const m of results.memory) {
+  const theirsKib = measured.find((m) => m.server === 'ws')?.rssKibPerConnection;
+  const goalKib = deflate
+    ? theirsKib === undefined
+      ? undefined
+      : theirsKib * DEFLATE_RSS_GOAL_OF_WS
+    : RSS_GOAL_KIB;
+  for (const m of measured) {
     const ours = m.server === 'ours';
     lines.push(
       `| ${[
@@ -324,13 +419,19 @@ function memoryTable(results: EchoResults): string {
         mib(m.rssAfter),
         m.rssKibPerConnection.toFixed(2),
         m.jsKibPerConnection.toFixed(2),
-        ours ? `≤ ${RSS_GOAL_KIB}` : 'reference (≈ 6.2)',
-        ours ? (m.rssKibPerConnection <= RSS_GOAL_KIB ? 'yes' : '**no**') : '',
+        ours
+          ? goalKib === undefined
+            ? `≤ ${DEFLATE_RSS_GOAL_OF_WS} × ws`
+            : `≤ ${goalKib.toFixed(2)}${deflate ? ` (${DEFLATE_RSS_GOAL_OF_WS} × ws)` : ''}`
+          : deflate
+            ? 'reference (ws defaults)'
+            : 'reference (≈ 6.2)',
+        ours && goalKib !== undefined ? (m.rssKibPerConnection <= goalKib ? 'yes' : '**no**') : '',
       ].join(' | ')} |`,
     );
   }
-  const ours = results.memory.find((m) => m.server === 'ours');
-  const theirs = results.memory.find((m) => m.server === 'ws');
+  const ours = measured.find((m) => m.server === 'ours');
+  const theirs = measured.find((m) => m.server === 'ws');
   if (ours !== undefined && theirs !== undefined && theirs.rssKibPerConnection > 0) {
     lines.push(
       '',
@@ -376,15 +477,33 @@ export function render(results: EchoResults): string {
     );
   }
   for (const note of results.notes) out.push(`Note: ${note}`);
-  if (results.cells.length > 0) {
+  if (results.cells.some((c) => WORKLOADS.some((w) => w.key === c.workload))) {
     out.push('', '## Server comparison (goals are set for the first table)');
     for (const comparison of COMPARISONS) {
       if (comparison.key === 'client-wsServer') out.push('', '## Client comparison');
-      const table = comparisonTable(results, comparison);
+      const table = comparisonTable(results, comparison, WORKLOADS);
       if (table !== undefined) out.push('', `### ${comparison.title}`, '', table);
     }
   }
-  if (results.memory.length > 0) {
+  if (results.cells.some((c) => DEFLATE_WORKLOADS.some((w) => w.key === c.workload))) {
+    out.push(
+      '',
+      '## With permessage-deflate: server comparison (goals are set for the first table)',
+      '',
+      'Both servers accept permessage-deflate (ours: `deflate: true`; ws: `perMessageDeflate: ' +
+        '{ threshold: 1024 }`, its defaults otherwise: context takeover, 15-bit windows, memLevel 8, ' +
+        '10 concurrent zlib jobs); both clients negotiate it (ws: `perMessageDeflate: { threshold: 1024 }`; ' +
+        'ours: `deflate: true`), so every message and echo is compressed. Binary messages of JSON text: ' +
+        '64 distinct documents of records per size, each carrying its sequence number. "wire ÷ payload" = ' +
+        'bytes the client read off TCP ÷ payload bytes echoed (a run above 90% fails as not compressed).',
+    );
+    for (const comparison of COMPARISONS) {
+      if (comparison.key === 'client-wsServer') out.push('', '## With permessage-deflate: client comparison');
+      const table = comparisonTable(results, comparison, DEFLATE_WORKLOADS);
+      if (table !== undefined) out.push('', `### ${comparison.title} (deflate)`, '', table);
+    }
+  }
+  if (results.memory.some((m) => !m.deflate)) {
     out.push(
       '',
       '## Memory: RSS per idle connection',
@@ -394,7 +513,21 @@ export function render(results: EchoResults): string {
         'opened and dropped first, so code loaded on first use is in "before". Both figures are taken after ' +
         `forced GCs. ulimit -n (soft, inherited by both processes): ${results.fdLimit ?? 'unknown'}.`,
       '',
-      memoryTable(results),
+      memoryTable(results, false),
+    );
+  }
+  if (results.memory.some((m) => m.deflate)) {
+    out.push(
+      '',
+      '## Memory with permessage-deflate: RSS per idle connection',
+      '',
+      'As above, but each idle client offers `permessage-deflate; client_max_window_bits` (as browsers ' +
+        'and ws do), and after the 101 sends one compressed 1 KiB JSON message and waits for its echo, ' +
+        'which must come back compressed and inflate to the same bytes: the server holds both zlib ' +
+        'contexts (inflater and deflater, context takeover) of every connection. The 100 warm-up ' +
+        'connections do the same. Goal: ours at most half of ws at its defaults.',
+      '',
+      memoryTable(results, true),
     );
   }
   const failures = results.cells.filter((c) => c.failures.length > 0);
@@ -414,12 +547,23 @@ export function render(results: EchoResults): string {
       .map((c) => `${c.workload} (${ratioText(c.ratio)} < ${c.goal}×)`);
     out.push(`- ${comparison.title}: ${missed.length === 0 ? 'all met' : `missed at ${missed.join(', ')}`}`);
   }
-  const ours = results.memory.find((m) => m.server === 'ours');
+  const ours = results.memory.find((m) => m.server === 'ours' && !m.deflate);
   if (ours !== undefined) {
     out.push(
       `- RSS per idle connection at ${ours.connections}: ${ours.rssKibPerConnection.toFixed(2)} KiB ` +
         `${ours.rssKibPerConnection <= RSS_GOAL_KIB ? '≤' : '>'} ${RSS_GOAL_KIB} KiB: ` +
         (ours.rssKibPerConnection <= RSS_GOAL_KIB ? 'met' : '**missed**'),
+    );
+  }
+  const oursDeflate = results.memory.find((m) => m.server === 'ours' && m.deflate);
+  const wsDeflate = results.memory.find((m) => m.server === 'ws' && m.deflate);
+  if (oursDeflate !== undefined && wsDeflate !== undefined) {
+    const limit = wsDeflate.rssKibPerConnection * DEFLATE_RSS_GOAL_OF_WS;
+    const met = oursDeflate.rssKibPerConnection <= limit;
+    out.push(
+      `- RSS per idle connection with deflate at ${oursDeflate.connections}: ` +
+        `${oursDeflate.rssKibPerConnection.toFixed(2)} KiB ${met ? '≤' : '>'} ${limit.toFixed(2)} KiB ` +
+        `(half of ws's ${wsDeflate.rssKibPerConnection.toFixed(2)}): ${met ? 'met' : '**missed**'}`,
     );
   }
   return out.join('\n');

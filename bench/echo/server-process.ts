@@ -1,4 +1,5 @@
-// A benchmark server in a process of its own: `node server-process.js ours|ws`. Tells the
+// A benchmark server in a process of its own: `node server-process.js ours|ws [deflate]`
+// (`deflate`: accept permessage-deflate). Tells the
 // parent its URL (and, for ws, which add-ons ws loaded), then answers CPU-time and memory
 // requests until the parent closes the channel. Run with --expose-gc for `memory` with `gc`.
 import { answerRequests, notifyParent } from './ipc.js';
@@ -9,9 +10,12 @@ import { startEchoServer } from './servers.js';
 const LIFETIME_MS = 15 * 60 * 1000;
 
 const kind = process.argv[2] as Side;
-if (kind !== 'ours' && kind !== 'ws') throw new TypeError('usage: server-process.js ours|ws');
+const deflate = process.argv[3] === 'deflate';
+if ((kind !== 'ours' && kind !== 'ws') || (process.argv[3] !== undefined && !deflate)) {
+  throw new TypeError('usage: server-process.js ours|ws [deflate]');
+}
 
-const server = await startEchoServer(kind);
+const server = await startEchoServer(kind, { deflate });
 setTimeout(() => process.exit(2), LIFETIME_MS).unref();
 
 const collect = (globalThis as { gc?: () => void }).gc;

@@ -2,8 +2,11 @@
 // with `wasmws serve`'s echo handler, ws's is a WebSocketServer (bufferutil loaded if
 // installed, as by default) whose connections send every message straight back.
 //
+// With `deflate`, both accept permessage-deflate: ours with `deflate: true`, ws with
+// `perMessageDeflate: { threshold: 1024 }` (its defaults otherwise, which are also ours).
+//
 // Each is imported when started, so a server process loads only its own implementation.
-import type { Side } from './load.js';
+import { DEFLATE_THRESHOLD, type Side } from './load.js';
 
 /** A listening echo server on 127.0.0.1. */
 export interface EchoServer {
@@ -16,10 +19,10 @@ export interface EchoServer {
   close(): Promise<void>;
 }
 
-async function startOurs(): Promise<EchoServer> {
+async function startOurs(deflate: boolean): Promise<EchoServer> {
   const { createServer } = await import('../../src/server/index.js');
   const { echoHandler } = await import('../../src/cli/serve.js');
-  const server = createServer({ host: '127.0.0.1', port: 0, handler: echoHandler });
+  const server = createServer({ host: '127.0.0.1', port: 0, handler: echoHandler, deflate });
   const { url } = await server.listen();
   return {
     kind: 'ours',
@@ -29,10 +32,14 @@ async function startOurs(): Promise<EchoServer> {
   };
 }
 
-async function startWs(): Promise<EchoServer> {
+async function startWs(deflate: boolean): Promise<EchoServer> {
   const { WebSocketServer } = await import('ws');
   // ws 8 servers do not negotiate permessage-deflate unless asked; say so anyway.
-  const server = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: false });
+  const server = new WebSocketServer({
+    host: '127.0.0.1',
+    port: 0,
+    perMessageDeflate: deflate ? { threshold: DEFLATE_THRESHOLD } : false,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -53,7 +60,8 @@ async function startWs(): Promise<EchoServer> {
   };
 }
 
-/** Starts the echo server of `kind` on a free port of 127.0.0.1. */
-export function startEchoServer(kind: Side): Promise<EchoServer> {
-  return kind === 'ours' ? startOurs() : startWs();
+/** Starts the echo server of `kind` on a free port of 127.0.0.1, accepting permessage-deflate if `deflate`. */
+export function startEchoServer(kind: Side, options: { deflate?: boolean } = {}): Promise<EchoServer> {
+  const deflate = options.deflate ?? false;
+  return kind === 'ours' ? startOurs(deflate) : startWs(deflate);
 }

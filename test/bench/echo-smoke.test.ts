@@ -1,7 +1,9 @@
 // The echo benchmark measures what it claims: its load generator, with either client, gets
 // every message echoed and checked by both servers; a server that echoes something else
 // is caught; and the idle connections of the memory measurement are real sessions on both
-// servers. Servers and clients share this process here. No timing is asserted.
+// servers. The same again with permessage-deflate: JSON messages compressed both ways,
+// idle connections that exchanged a compressed message. Servers and clients share this
+// process here. No timing is asserted.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { dropIdleConnections, openIdleConnections } from '../../bench/echo/idle.js';
@@ -60,6 +62,52 @@ describe.each(SIDES)('against the %s echo server', (serverKind) => {
     dropIdleConnections(idle);
     await expect.poll(() => server.connections()).toBe(0);
   });
+});
+
+describe.each(SIDES)('against the %s echo server with permessage-deflate', (serverKind) => {
+  let server: EchoServer;
+  beforeAll(async () => {
+    server = await startEchoServer(serverKind, { deflate: true });
+  });
+  afterAll(() => server.close());
+
+  it.each(SIDES)('the %s client negotiates it and gets compressed JSON echoes, checked', async (client) => {
+    const result = await runLoad(
+      smallRun(server.url, client, { size: 1024, payload: 'json', deflate: true, connections: 2 }),
+    );
+    expect(result.failures).toEqual([]);
+    expect(result.echoes).toBe(MESSAGES);
+    expect(result.fullChecks).toBe(MESSAGES);
+    // Compressed: far fewer bytes on the wire than the JSON echoed.
+    expect(result.wireReadPerPayloadByte).toBeLessThan(0.6);
+  });
+
+  it.each(SIDES)('the %s client checks 64 KiB JSON echoes', async (client) => {
+    const result = await runLoad(
+      smallRun(server.url, client, { size: 64 * 1024, payload: 'json', deflate: true, messageLimit: 8 }),
+    );
+    expect(result.failures).toEqual([]);
+    expect(result.fullChecks).toBe(8);
+  });
+
+  it('holds idle connections that exchanged one compressed message each way', async () => {
+    const idle = await openIdleConnections(server.url, 10, 5, 10_000, true);
+    expect(idle.firstError).toBeUndefined();
+    expect(idle.sockets.length).toBe(10);
+    await expect.poll(() => server.connections()).toBe(10);
+    dropIdleConnections(idle);
+    await expect.poll(() => server.connections()).toBe(0);
+  });
+});
+
+it('a run that asks for deflate fails against a server that declines it', async () => {
+  const server = await startEchoServer('ws');
+  try {
+    const result = await runLoad(smallRun(server.url, 'ws', { size: 1024, payload: 'json', deflate: true }));
+    expect(result.failures).toEqual(['connection 0: permessage-deflate not negotiated']);
+  } finally {
+    await server.close();
+  }
 });
 
 /** How the faulty server answers the 3rd message of a connection, by request path. */
