@@ -13,6 +13,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'connect to a WebSocket server and relay stdin and stdout',
     load: async () => (await import('./connect.js')).connectCommand,
   },
+  inspect: {
+    summary: 'decode captured WebSocket frames (raw, hex, base64, pcap) or serve the inspector page',
+    load: async () => (await import('./inspect.js')).inspectCommand,
+  },
   bench: {
     summary: 'run the codec benchmark against ws and print the ratios',
     load: async () => (await import('./bench.js')).benchCommand,
@@ -33,11 +37,11 @@ export function programUsage(): string {
     'Run "wasmws <command> --help" for a command\'s options.',
     '',
     'Exit status:',
-    '  0  done (connect: the connection closed cleanly)',
+    '  0  done (connect: the connection closed cleanly; inspect: no violation found)',
     '  1  failed while running: connection refused, DNS, TLS verification, handshake',
-    '     refused, an abnormal close, a port in use',
+    '     refused, an abnormal close, a port in use; inspect: a violation found',
     '  2  bad usage: an unknown or malformed flag, a bad URL or scheme, an unreadable or',
-    '     wrong file (--ca, --cert, --key, --tls-cert, --tls-key)',
+    "     wrong file (--ca, --cert, --key, --tls-cert, --tls-key, inspect's FILE)",
     '',
   ].join('\n');
 }
