@@ -137,13 +137,13 @@ describe('startInspectorWebServer', () => {
 });
 
 describe('scripts/build-inspector.mjs', () => {
-  let out: string;
-  let report: {
-    page: string[];
+  interface Sizes {
     modules: Array<{ file: string; raw: number; gzip: number }>;
-    total: { files: number; raw: number; gzip: number };
-    wasm: { module: string; wasmBytes: number; raw: number };
-  };
+    total: { files: number; raw: number; gzip: number; gzipJoined: number };
+    wasm: { raw: number; gzip: number };
+  }
+  let out: string;
+  let report: { page: string[]; wasm: { module: string; bytes: number }; built: Sizes; copied: Sizes };
 
   beforeAll(async () => {
     out = join(mkdtempSync(join(tmpdir(), 'wasmws-inspector-')), 'site');
@@ -161,27 +161,41 @@ describe('scripts/build-inspector.mjs', () => {
 
   it('writes the page and every module its script reaches, in the layout the server uses', () => {
     expect(report.page.sort()).toEqual(['app.js', 'index.html', 'style.css']);
-    for (const name of report.page) expect(existsSync(join(out, name))).toBe(true);
-    expect(report.modules.map((m) => m.file)).toContain('src/codec/index.js');
-    for (const { file } of report.modules) {
-      expect(readFileSync(join(out, 'wasmws', file))).toEqual(readFileSync(join(ROOT, 'dist', file)));
+    for (const name of report.page) {
+      expect(readFileSync(join(out, name))).toEqual(readFileSync(join(ROOT, 'src/inspect/web', name)));
+    }
+    const files = report.copied.modules.map((m) => m.file);
+    expect(files).toEqual(report.built.modules.map((m) => m.file));
+    expect(files).toEqual(expect.arrayContaining(['src/codec/index.js', 'src/codec/kernels-entry.js']));
+    for (const file of files) {
       // Every relative import of a copied module resolves to another copied module.
       const code = readFileSync(join(out, 'wasmws', file), 'utf8');
       for (const [, specifier] of code.matchAll(/from\s+'(\.[^']+)'/g)) {
-        expect(existsSync(resolve(out, 'wasmws', file, '..', specifier)), `${file} → ${specifier}`).toBe(
-          true,
-        );
+        const target = resolve(out, 'wasmws', file, '..', specifier);
+        expect(existsSync(target), `${file} → ${specifier}`).toBe(true);
       }
     }
   });
 
-  it('measures the codec bundle with the inlined WebAssembly in it', () => {
-    const sum = report.modules.reduce((total, m) => total + m.raw, 0);
-    expect(report.total.raw).toBe(sum);
-    expect(report.total.files).toBe(report.modules.length);
-    expect(report.total.gzip).toBeLessThan(report.total.raw);
-    expect(report.wasm.module).toBe('src/codec/wasm-bytes.generated.js');
-    expect(report.wasm.wasmBytes).toBeGreaterThan(1000);
-    expect(report.wasm.raw).toBeGreaterThan((report.wasm.wasmBytes * 4) / 3);
+  it('copies the modules without their comments, the inlined WebAssembly intact', () => {
+    const base64 = (code: string) => /'([A-Za-z0-9+/=]{1000,})'/.exec(code)?.[1];
+    const built = readFileSync(join(ROOT, 'dist', report.wasm.module), 'utf8');
+    const copied = readFileSync(join(out, 'wasmws', report.wasm.module), 'utf8');
+    expect(base64(copied)).toBe(base64(built));
+    expect(Buffer.from(base64(built) ?? '', 'base64').length).toBe(report.wasm.bytes);
+    const frameParser = readFileSync(join(out, 'wasmws/src/codec/frame-parser.js'), 'utf8');
+    expect(frameParser).not.toMatch(/^\s*\/\//m);
+    expect(frameParser).toContain('export class FrameParser');
+  });
+
+  it('measures the codec bundle, raw and gzip, as built and as copied', () => {
+    for (const sizes of [report.built, report.copied]) {
+      expect(sizes.total.raw).toBe(sizes.modules.reduce((total, m) => total + m.raw, 0));
+      expect(sizes.total.gzip).toBe(sizes.modules.reduce((total, m) => total + m.gzip, 0));
+      expect(sizes.total.files).toBe(sizes.modules.length);
+      expect(sizes.total.gzip).toBeLessThan(sizes.total.raw);
+      expect(sizes.wasm.raw).toBeGreaterThan((report.wasm.bytes * 4) / 3);
+    }
+    expect(report.copied.total.raw).toBeLessThan(report.built.total.raw);
   });
 });

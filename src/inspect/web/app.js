@@ -3,8 +3,10 @@
 // renders, per stream: the frame table, the first violation as the table's last row with its close code,
 // the messages, and a frame's bytes when its row is clicked. Plain DOM, no build step; text from the
 // capture only ever reaches the page through textContent. <body data-state> is loading | ready |
-// decoding | done | failed, so a test (or a user's script) can wait for a result.
+// decoding | done | failed, so a test (or a user's script) can wait for a result; <body data-codec> is
+// wasm, or ts where the WebAssembly does not load (no SIMD, or a policy without 'wasm-unsafe-eval').
 import { inspectCapture } from './wasmws/src/codec/index.js';
+import { wasmAvailable } from './wasmws/src/codec/kernels-entry.js';
 
 const OPCODE_NAMES = { 0: 'continuation', 1: 'text', 2: 'binary', 8: 'close', 9: 'ping', 10: 'pong' };
 /** Bytes shown in the frame bytes panel before it says how many more there are. */
@@ -64,6 +66,17 @@ function rsvLabel(frame) {
   return bits.length === 0 ? '-' : bits.join(' ');
 }
 
+/**
+ * A payload preview as the codec gives it (lowercase hex of the first bytes, unmasked), followed by those
+ * bytes as printable ASCII, and an ellipsis when the payload is longer than the preview.
+ */
+function previewLabel(preview, length) {
+  const bytes = (preview.match(/../g) ?? []).map((pair) => Number.parseInt(pair, 16));
+  const ascii = bytes.map((b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+  const more = bytes.length < length ? '…' : '';
+  return bytes.length === 0 ? '' : `${preview}${more}  |${ascii}${more}|`;
+}
+
 function cell(text, className) {
   return el('td', className, String(text));
 }
@@ -94,7 +107,7 @@ function frameTable(result, streamIndex) {
       cell(opcodeLabel(frame.opcode)),
       cell(frame.masked ? frame.maskKey : '-'),
       cell(frame.length, 'num'),
-      cell(frame.preview, 'preview'),
+      cell(previewLabel(frame.preview, frame.length), 'preview'),
     );
     row.tabIndex = 0;
     row.dataset.stream = String(streamIndex);
@@ -114,13 +127,28 @@ function frameTable(result, streamIndex) {
 
 function messageTable(result) {
   const head = el('tr', '');
-  for (const name of ['#', 'type', 'length', 'frames', 'content']) head.append(el('th', '', name));
+  for (const [name, numeric] of [
+    ['#', true],
+    ['type', false],
+    ['length', true],
+    ['frames', false],
+    ['content', false],
+  ]) {
+    head.append(el('th', numeric ? 'num' : '', name));
+  }
   const body = el('tbody', '');
   result.messages.forEach((message, index) => {
-    const notes = [message.compressed && 'compressed', message.utf8 === 'invalid' && 'invalid UTF-8']
+    const notes = [
+      message.compressed && `compressed, ${message.compressedLength ?? '?'} bytes on the wire`,
+      message.textTruncated && 'text cut short',
+      message.utf8 === 'invalid' && 'invalid UTF-8',
+    ]
       .filter(Boolean)
       .join(', ');
-    const content = message.type === 'text' ? (message.text ?? '') : '';
+    const content =
+      message.type === 'text' && message.text !== undefined
+        ? message.text
+        : previewLabel(message.preview ?? '', message.length);
     body.append(
       el(
         'tr',
@@ -136,10 +164,16 @@ function messageTable(result) {
   return el('table', 'messages', el('thead', '', head), body);
 }
 
-function streamSection(stream, result, streamIndex) {
+function streamSection(stream, result, streamIndex, chosenFrom) {
   const section = el('section', 'stream');
+  // A capture that names the sender wins; else the choice made here; else the codec guessed (its label says).
+  const sender = stream.from
+    ? `sent by the ${stream.from}`
+    : chosenFrom
+      ? `sent by the ${chosenFrom} (as chosen)`
+      : 'sender guessed';
   const meta = [
-    stream.from ? `sent by the ${stream.from}` : 'sender unknown',
+    sender,
     `${stream.bytes.length} bytes`,
     stream.extensions ? `extensions: ${stream.extensions}` : 'no extensions',
   ].join(' · ');
@@ -195,7 +229,7 @@ async function decode(bytes, name) {
   results.replaceChildren();
   bytesPanel.hidden = true;
   const streams = decoded.map(({ stream, result }, index) => {
-    results.append(streamSection(stream, result, index));
+    results.append(streamSection(stream, result, index, from));
     return { stream, result };
   });
   results.onclick = results.onkeydown = (event) => {
@@ -250,4 +284,8 @@ drop.addEventListener('drop', (event) => {
 window.addEventListener('dragover', (event) => event.preventDefault());
 window.addEventListener('drop', (event) => event.preventDefault());
 
+const codec = wasmAvailable() ? 'wasm' : 'ts';
+document.body.dataset.codec = codec;
+$('codec').textContent =
+  codec === 'wasm' ? 'WebAssembly kernels' : 'pure-TS fallback (WebAssembly did not load)';
 setStatus('ready', 'Ready: drop a capture file or paste hex or base64, then Decode.');
