@@ -121,6 +121,8 @@ export class Protocol implements ProtocolEngine {
   private events: ProtocolEvent[] | null = null;
   /** Index of the next event {@link nextEvent} hands out. */
   private nextEventIndex = 0;
+  /** Bytes of the message events not yet taken. */
+  private eventBytes = 0;
   /** The peer's close body, to echo once the events before it were taken. */
   private pendingEcho: Uint8Array | null = null;
   /** The violation whose close goes out once the events before it were taken. */
@@ -338,6 +340,7 @@ export class Protocol implements ProtocolEngine {
       pending === null ? [] : this.nextEventIndex === 0 ? pending : pending.slice(this.nextEventIndex);
     this.events = null;
     this.nextEventIndex = 0;
+    this.eventBytes = 0;
     this.completeDeferred();
     return events;
   }
@@ -351,6 +354,7 @@ export class Protocol implements ProtocolEngine {
     const pending = this.events;
     if (pending === null) return undefined;
     const event = pending[this.nextEventIndex++];
+    if (event.type === 'message') this.eventBytes -= event.data.length;
     if (this.nextEventIndex === pending.length) {
       this.events = null;
       this.nextEventIndex = 0;
@@ -365,8 +369,14 @@ export class Protocol implements ProtocolEngine {
   }
 
   private pushEvent(event: ProtocolEvent): void {
+    if (event.type === 'message') this.eventBytes += event.data.length;
     if (this.events === null) this.events = [event];
     else this.events.push(event);
+  }
+
+  /** Bytes of messages parsed and not yet taken (a session holding events back watches it). */
+  get queuedEventBytes(): number {
+    return this.eventBytes;
   }
 
   private pushOutput(item: OutputItem): void {

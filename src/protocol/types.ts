@@ -54,6 +54,8 @@ export interface ProtocolEngine {
   readonly state: ProtocolState;
   /** Bytes of frames queued and not yet taken by `dataToSend()`. */
   readonly bufferedAmount: number;
+  /** Bytes of messages parsed and not yet taken by `nextEvent()`. */
+  readonly queuedEventBytes: number;
   receiveData(bytes: Uint8Array): void;
   receiveEof(): void;
   sendText(text: string): boolean;

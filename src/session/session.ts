@@ -62,6 +62,9 @@ export interface SessionInit<Context> {
 const textEncoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Messages parsed while one is with zlib: reading stops at this many bytes of them. */
+const INPUT_BACKLOG_BYTES = 1024 * 1024;
+
 function invalidState(action: string): DOMException {
   return new DOMException(`cannot ${action} before activate()`, 'InvalidStateError');
 }
@@ -125,6 +128,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private eventsDiscarded = false;
   /** The peer ended its side (TCP FIN): ours ends after what is still due. */
   private peerEnded = false;
+  /** Reading stopped: too many messages wait behind one with zlib. */
+  private heldForBacklog = false;
 
   private activated = false;
   private transportClosed = false;
@@ -302,6 +307,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.liveness.received();
     this.engine.receiveData(bytes);
     this.runTurn();
+    if (this.compression !== null) this.checkInputBacklog();
   }
 
   [onEnd](): void {
@@ -379,15 +385,12 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   /** Hands a compressed message to zlib; reading and later events wait for it (RFC 7692 §6.2). */
   private inflate(data: Uint8Array, isBinary: boolean): void {
     this.inflating = true;
-    this.output.holdReading();
-    this.transport.pause();
     this.compression!.compressor.inflate(data, this.maxMessage, (result) => this.inflated(result, isBinary));
   }
 
   private inflated(result: InflateResult, isBinary: boolean): void {
     if (this.transportClosed) return;
     this.inflating = false;
-    if (this.output.releaseReading()) this.transport.resume();
     this.inTurn = true;
     try {
       if (!result.ok) {
@@ -432,7 +435,24 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private resumeEvents(): void {
     if (this.inTurn) return;
     this.runTurn();
+    this.checkInputBacklog();
     this.endAfterPeer();
+  }
+
+  /**
+   * While zlib holds events back, reading goes on (as `ws` does) until the messages waiting
+   * reach {@link INPUT_BACKLOG_BYTES}; then it stops until they were delivered.
+   */
+  private checkInputBacklog(): void {
+    const backlog = this.waitingForZlib() ? this.engine.queuedEventBytes : 0;
+    if (!this.heldForBacklog && backlog >= INPUT_BACKLOG_BYTES) {
+      this.heldForBacklog = true;
+      this.output.holdReading();
+      this.transport.pause();
+    } else if (this.heldForBacklog && backlog < INPUT_BACKLOG_BYTES / 2) {
+      this.heldForBacklog = false;
+      if (this.output.releaseReading() && !this.transportClosed) this.transport.resume();
+    }
   }
 
   /** @internal The deflate queue emptied: a deferred close goes out, held events go on. */

@@ -227,3 +227,42 @@ describe('the end of the stream with compression', () => {
     expect(sent(peer).map(describeFrame)).toEqual(['ztext:last words']);
   });
 });
+
+describe('reading while zlib works', () => {
+  it('goes on while a message inflates, and stops once 1 MiB of messages wait behind it', async () => {
+    const pending: Array<() => void> = [];
+    const compressor: MessageCompressor = {
+      inflate(data, _maxBytes, done) {
+        pending.push(() => done({ ok: true, data: data.slice() }));
+      },
+      deflate(data, done) {
+        done({ ok: true, data });
+      },
+      close() {},
+    };
+    const got: number[] = [];
+    const [ours, theirs] = createMemoryPair();
+    const session = accept(
+      ours,
+      handshake(),
+      { message: (_s, data) => void got.push((data as Uint8Array).length) },
+      {
+        compression: { compressor, threshold: 1024 },
+      },
+    );
+    const peer = new RawPeer(theirs, true);
+    session.activate();
+    // 40 compressed messages of 64 KiB, one write each: 2.5 MiB.
+    for (let i = 0; i < 40; i++) peer.send(2, new Uint8Array(64 * 1024), { rsv: RSV1 });
+    for (let i = 0; i < 5; i++) await settle();
+    // The first is with zlib; about 1 MiB more was read, the rest waits in the peer's side.
+    expect(pending).toHaveLength(1);
+    expect(theirs.bufferedAmount).toBeGreaterThan(1 << 20);
+    while (got.length < 40) {
+      pending.shift()?.();
+      await settle();
+    }
+    expect(got).toEqual(Array(40).fill(64 * 1024));
+    expect(theirs.bufferedAmount).toBe(0);
+  });
+});
