@@ -66,9 +66,7 @@ function byteStreams(parts: readonly Uint8Array[], what: string): CaptureStream[
 }
 
 function isUpgradeRequest(head: HttpHead | null): boolean {
-  return (
-    head !== null && head.startLine.startsWith('GET ') && /websocket/i.test(head.headers.get('upgrade') ?? '')
-  );
+  return head?.startLine.startsWith('GET ') === true && /websocket/i.test(head.headers.get('upgrade') ?? '');
 }
 
 function packetStreams(input: Uint8Array): CaptureStream[] {
@@ -85,7 +83,9 @@ function packetStreams(input: Uint8Array): CaptureStream[] {
     const switched = response !== null && /^HTTP\/1\.1 101\b/.test(response.startLine);
     const extensions = switched ? (response.headers.get('sec-websocket-extensions') ?? '') : '';
     const lost = (missing: number) =>
-      missing > 0 ? `, ${missing} bytes missing from the capture at the end` : '';
+      missing > 0
+        ? `, cut at a range missing from the capture (${missing} bytes from there not decoded)`
+        : '';
     found.push({
       from: 'client',
       bytes: client.bytes.subarray(heads[clientIndex]!.length),

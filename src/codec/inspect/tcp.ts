@@ -9,7 +9,7 @@ export interface TcpStream {
   destination: string;
   /** The bytes in sequence order, up to the first missing range. */
   bytes: Uint8Array;
-  /** Bytes lost at the end (missing from the capture), after `bytes`; 0 when none. */
+  /** Bytes captured after a missing range, which cannot be placed after `bytes`, plus the range; 0 when none. */
   missing: number;
   /** This side sent the SYN without ACK (opened the connection). */
   opened: boolean;

@@ -23,6 +23,12 @@ const HEX_TOKEN = /^[0-9a-fA-F]+$/;
 
 /** Hex without offsets: every character is a hex digit or a separator. */
 function parsePlainHex(text: string): Uint8Array | null {
+  // C-style lists (`0x1, 0x82`): each number is one byte, with one or two digits.
+  if (/^\s*0x/i.test(text)) {
+    const words = text.split(/[\s,;]+/).filter((word) => word !== '');
+    if (!words.every((word) => /^0x[0-9a-f]{1,2}$/i.test(word))) return null;
+    return Uint8Array.from(words, (word) => Number.parseInt(word.slice(2), 16));
+  }
   const digits = text.replace(/0x|\\x/gi, '').replace(/[\s,:;]+/g, '');
   if (digits.length === 0 || digits.length % 2 !== 0 || !HEX_TOKEN.test(digits)) return null;
   return Uint8Array.from(hexBytes(digits));
