@@ -209,6 +209,30 @@ describe('the inspector page served by startInspectorWebServer', () => {
     console.log(`inspector screenshot: ${path}`);
     expect(readFileSync(path).subarray(1, 4).toString()).toBe('PNG');
   });
+  it('takes the sender from an HTTP head in the capture, and shows a clean stream without a violation row', async () => {
+    const head =
+      'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+      'Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n';
+    const frames = [0x81, 0x02, 0x6f, 0x6b, 0x88, 0x02, 0x03, 0xe8]; // text "ok", close 1000
+    await page.selectOption('#from', 'auto');
+    await page.setInputFiles('#file', {
+      name: 'server-side.bin',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.concat([Buffer.from(head), Buffer.from(frames)]),
+    });
+    await waitForState(page, 'done');
+    expect(await page.textContent('#results .stream-meta')).toContain('sent by the server');
+    const shown = await readTables(page);
+    expect(shown.frames.map((row) => row.slice(0, 7))).toEqual([
+      ['0', '0', '1', '-', '0x1 text', '-', '2'],
+      ['1', '4', '1', '-', '0x8 close', '-', '2'],
+    ]);
+    expect(shown.violation).toBeNull();
+    expect(shown.summary).toBeNull();
+    expect(shown.messages).toEqual([['0', 'text', '2', '0', 'ok']]);
+    await page.click('table.frames tr.frame[data-frame="1"]');
+    expect(await page.textContent('#bytes-hex')).toBe(`00000004  ${'88 02 03 e8'.padEnd(47)}  |....|`);
+  });
 });
 
 describe('the inspector as static files (npm run build:inspector) behind a bare static server', () => {
