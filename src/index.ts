@@ -23,4 +23,5 @@ export {
   connect,
 } from './client/index.js';
 export * from './server/index.js';
+export { Http2StreamTransport } from './transports/http2-stream.js';
 export { SocketTransport } from './transports/net-socket.js';

@@ -26,6 +26,7 @@ import { activateAfterConnect, createClientSession, type WebSocketSession } from
 import type { Handler, HandshakeInfo, Session, SessionOptions } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
 import { ConnectError } from './connect-error.js';
+import { connectOverHttp2 } from './h2-connect.js';
 import { openHandshake } from './opening-handshake.js';
 import { parseWebSocketUrl } from './websocket-url.js';
 
@@ -81,6 +82,14 @@ export interface ConnectOptions<Context = unknown> extends SessionOptions, Clien
    * Default true, as browsers and `ws` do; the server decides whether it is used.
    */
   deflate?: boolean | DeflateOptions;
+  /**
+   * Open the WebSocket over HTTP/2 (RFC 8441): as an extended CONNECT stream on one HTTP/2
+   * connection per origin, shared by every `http2` connect to it and closed when its last
+   * WebSocket closes. `wss:` negotiates `h2` by ALPN; `ws:` uses h2c with prior knowledge. Fails
+   * with `WS_ERR_H2_NO_CONNECT_PROTOCOL` when the server's SETTINGS do not allow extended
+   * CONNECT. There is no fallback to HTTP/1.1. Default false.
+   */
+  http2?: boolean;
 }
 
 /**
@@ -126,6 +135,27 @@ export async function connect<Context = unknown>(
     throw new TypeError('deflate must be a boolean or an object of permessage-deflate settings');
   }
   const deflateSettings = deflate === false ? null : resolveDeflateOptions(deflate);
+  const { http2 = false } = options;
+  if (typeof http2 !== 'boolean') throw new TypeError('http2 must be a boolean');
+  if (http2) {
+    return connectOverHttp2(
+      {
+        target,
+        protocols,
+        headers,
+        origin: options.origin,
+        deflate: deflateSettings,
+        timeout: handshakeTimeout,
+        clock: options.clock ?? systemClock,
+        signal: options.signal,
+        tls: tlsOptions(options),
+        sessionOptions: pickSessionOptions(options),
+        maskKeys: options.maskKeys,
+        context: options.context,
+      },
+      handler,
+    );
+  }
 
   const key = generateKey();
   // Throws TypeError for a protocol that is not a token, a repeated one, or a bad header.

@@ -4,8 +4,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { createZlibCompressor } from '../extensions/deflate-zlib.js';
-import { acceptDeflateOffer } from '../extensions/permessage-deflate.js';
 import {
   buildUpgradeResponse,
   type HeaderMap,
@@ -13,11 +11,11 @@ import {
   serializeResponseHead,
   validateUpgradeRequest,
 } from '../handshake/http1.js';
-import type { SessionCompression } from '../session/compression.js';
 import { accept } from '../session/session.js';
 import type { Handler, Session } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
-import { deflateSettingsOf, sessionOptionsOf } from './options.js';
+import { negotiateDeflate } from './negotiate-deflate.js';
+import { sessionOptionsOf } from './options.js';
 import { answerAndClose, type Refusal, refusalFromThrown } from './rejection.js';
 import type { UpgradeOptions, UpgradeRequestInfo } from './types.js';
 
@@ -119,31 +117,15 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
   }
 
   // RFC 7692 §5: accept the first acceptable permessage-deflate offer, if we compress at all.
-  const deflate = deflateSettingsOf(options);
-  let extensions: string | null = null;
-  let compression: SessionCompression | undefined;
-  if (deflate !== null) {
-    const answer = acceptDeflateOffer(request.headers['sec-websocket-extensions'] ?? '', deflate);
-    if (!answer.ok) {
-      refuse(
-        socket,
-        { status: 400, reason: `Invalid Sec-WebSocket-Extensions: ${answer.reason}`, headers: [] },
-        options,
-      );
-      return null;
-    }
-    if (answer.response !== null) {
-      extensions = answer.response;
-      compression = {
-        compressor: createZlibCompressor({
-          role: 'server',
-          ...answer.negotiated,
-          memLevel: deflate.memLevel,
-        }),
-        threshold: deflate.threshold,
-      };
-    }
+  const deflate = negotiateDeflate(
+    options as UpgradeOptions<unknown>,
+    request.headers['sec-websocket-extensions'] ?? '',
+  );
+  if (!deflate.ok) {
+    refuse(socket, { status: 400, reason: deflate.reason, headers: [] }, options);
+    return null;
   }
+  const { extensions, compression } = deflate;
 
   const transport = new SocketTransport(socket);
   const session = accept<Context>(

@@ -12,6 +12,7 @@ import { bodyFramingError, RequestHeadReader } from '../handshake/request-head.j
 import { DEFAULT_CLOSE_TIMEOUT } from '../session/options.js';
 import type { Session } from '../session/types.js';
 import { completeUpgrade } from './complete-upgrade.js';
+import { H2Acceptor } from './h2-acceptor.js';
 import { type ListenerSettings, validateServerOptions } from './options.js';
 import { answerAndClose } from './rejection.js';
 import type { ServerOptions } from './types.js';
@@ -67,10 +68,17 @@ export interface WebSocketServer<Context = unknown> {
  * Defaults: host `127.0.0.1`, port 0 (a free port), plain `ws://` unless `tls` is given;
  * session options as in `SessionOptions`. Sessions are activated as soon as they are upgraded.
  *
+ * With `http2: true` (needs `tls`) the server is an `http2.createSecureServer` with
+ * `allowHTTP1` that advertises SETTINGS_ENABLE_CONNECT_PROTOCOL: ALPN `h2` connections carry
+ * WebSockets as extended CONNECT streams (RFC 8441, answered as `handleConnect` describes; other
+ * HTTP/2 requests go to `onRequest`), and HTTP/1.1 connections on the same port are upgraded as
+ * `handleUpgrade` describes (node:http reads their heads; a plain request gets 426).
+ *
  * @throws TypeError or RangeError for an invalid option, naming it.
  */
 export function createServer<Context = unknown>(options: ServerOptions<Context>): WebSocketServer<Context> {
-  return new Acceptor(options, validateServerOptions(options as ServerOptions<unknown>));
+  const settings = validateServerOptions(options as ServerOptions<unknown>);
+  return options.http2 === true ? new H2Acceptor(options, settings) : new Acceptor(options, settings);
 }
 
 const ACCEPTOR = Symbol('wasmws.acceptor');

@@ -1,5 +1,6 @@
 // The server side's public surface: the reference acceptor, the node:http hook and their types.
 export { createServer, type ListenInfo, type WebSocketServer } from './create-server.js';
+export { handleConnect } from './handle-connect.js';
 export { handleUpgrade } from './handle-upgrade.js';
 export { DEFAULT_HANDSHAKE_TIMEOUT, DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS } from './options.js';
 export { HandshakeRejection } from './rejection.js';

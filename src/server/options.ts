@@ -82,6 +82,13 @@ export function validateServerOptions(options: ServerOptions<unknown>): Listener
     if (typeof tls !== 'object' || tls === null) throw new TypeError('tls must be an object');
     if (tls.cert === undefined || tls.key === undefined) throw new TypeError('tls needs both cert and key');
   }
+  const { http2, onRequest } = options;
+  if (http2 !== undefined && typeof http2 !== 'boolean') throw new TypeError('http2 must be a boolean');
+  // Browsers speak HTTP/2 only over TLS, and HTTP/1.1 on the same port needs ALPN.
+  if (http2 === true && tls === undefined) throw new TypeError('http2 needs tls (a certificate and key)');
+  if (onRequest !== undefined && typeof onRequest !== 'function')
+    throw new TypeError('onRequest must be a function');
+  if (onRequest !== undefined && http2 !== true) throw new TypeError('onRequest needs http2: true');
   return {
     host,
     port,

@@ -1,20 +1,24 @@
 // The options and request shape shared by `handleUpgrade` and `createServer`.
+import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import type { DeflateOptions } from '../extensions/permessage-deflate.js';
 import type { HeaderMap } from '../handshake/http1.js';
 import type { Handler, SessionOptions } from '../session/types.js';
 
-/** What the `verify` hook sees of an upgrade request that passed RFC 6455 §4.2.1 validation. */
+/**
+ * What the `verify` hook sees of an opening handshake that passed validation: an HTTP/1.1
+ * upgrade (RFC 6455 §4.2.1) or an HTTP/2 extended CONNECT (RFC 8441 §4-5).
+ */
 export interface UpgradeRequestInfo {
-  /** Always `GET` (anything else was refused with 405). */
+  /** `GET` over HTTP/1.1, `CONNECT` over HTTP/2 (anything else was refused with 405). */
   method: string;
-  /** The request target in origin-form: path and query, e.g. `/feed?x=1`. */
+  /** The request target in origin-form (`:path` over HTTP/2): path and query, e.g. `/feed?x=1`. */
   path: string;
-  /** The HTTP version without the `HTTP/` prefix, e.g. `1.1`. */
+  /** The HTTP version without the `HTTP/` prefix: `1.1`, or `2.0` for an extended CONNECT. */
   httpVersion: string;
-  /** Request headers, lower-case names; a repeated header is an array. */
+  /** Request headers, lower-case names (pseudo-headers included over HTTP/2); a repeated header is an array. */
   headers: HeaderMap;
-  /** The `Host` header. */
+  /** The `Host` header, or `:authority` over HTTP/2. */
   host: string;
   /** The `Origin` header, if any (browsers always send it: check it against CSRF-style abuse). */
   origin: string | undefined;
@@ -24,6 +28,8 @@ export interface UpgradeRequestInfo {
   remoteAddress: string | undefined;
   /** The connection is TLS. */
   secure: boolean;
+  /** The HTTP/2 connection the extended CONNECT arrived on; `undefined` over HTTP/1.1. */
+  http2Session?: ServerHttp2Session;
 }
 
 /**
@@ -76,7 +82,20 @@ export interface ServerOptions<Context = unknown> extends Omit<UpgradeOptions<Co
   maxHeaders?: number;
   /**
    * Time from connection (or TLS handshake) to an accepted upgrade, `verify` included; a
-   * client that takes longer is dropped without an answer. Default 10 000 ms.
+   * client that takes longer is dropped without an answer (over HTTP/2: from the CONNECT
+   * stream's arrival, and the stream is reset). Default 10 000 ms.
    */
   handshakeTimeout?: number;
+  /**
+   * Serve WebSockets over HTTP/2 (RFC 8441) and HTTP/1.1 upgrades on the same TLS port (ALPN
+   * `h2` or `http/1.1`); needs `tls`. The server advertises SETTINGS_ENABLE_CONNECT_PROTOCOL.
+   * Default false (HTTP/1.1 only, our own head reader).
+   */
+  http2?: boolean;
+  /**
+   * With `http2`: answers HTTP/2 requests that are not extended CONNECTs (e.g. a browser loading
+   * a page, which Chromium needs before it will open a WebSocket over HTTP/2). Default: 405 with
+   * `allow: CONNECT` (and 426 for a plain HTTP/1.1 request).
+   */
+  onRequest?: (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => void;
 }
