@@ -44,6 +44,11 @@ export class CompressedSends {
     return this.queuedBytes;
   }
 
+  /** How many messages wait here. */
+  get messageCount(): number {
+    return this.queue.length;
+  }
+
   /** Whether messages are waiting: later sends and the close must wait behind them. */
   get busy(): boolean {
     return this.queue.length > 0;

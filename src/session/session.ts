@@ -22,6 +22,7 @@ import { SessionOutput } from './output.js';
 import type {
   Handler,
   HandshakeInfo,
+  SendCallback,
   Session,
   SessionOptions,
   SessionState,
@@ -44,6 +45,7 @@ const onIdle = Symbol('onIdle');
 const onKeepalivePing = Symbol('onKeepalivePing');
 const onPongMissing = Symbol('onPongMissing');
 const onCloseTimedOut = Symbol('onCloseTimedOut');
+const onSendCallbackThrew = Symbol('onSendCallbackThrew');
 
 /** Everything a {@link WebSocketSession} is built from; `accept` and `createClientSession` fill it in. */
 export interface SessionInit<Context> {
@@ -113,7 +115,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
 
   private readonly transport: Transport;
   private readonly engine: ProtocolEngine;
-  private readonly handler: Handler<Context>;
+  private currentHandler: Handler<Context>;
   private readonly output: SessionOutput;
   private readonly liveness: Liveness;
   private readonly maxMessage: number;
@@ -140,6 +142,9 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private transportErrorReported = false;
   /** What `handler.close` reports; the first cause wins. */
   private outcome: { code: number; reason: string } | null = null;
+  /** Messages accepted by `send`, counted so a callback knows when its message was written. */
+  private messagesSent = 0;
+  private readonly sendCallbacks: SendCallbacks = new SendCallbacks(this);
 
   /**
    * Validates the options (see {@link resolveSessionOptions} for the defaults).
@@ -153,7 +158,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.role = init.role;
     this.transport = init.transport;
     this.engine = init.engine;
-    this.handler = init.handler;
+    this.currentHandler = init.handler;
     // The head is replayed once and then dropped: it may be a view of a whole socket chunk.
     const { head, ...handshake } = init.handshake;
     this.handshake = handshake;
@@ -170,6 +175,21 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
         ? null
         : new CompressedSends(init.engine, this.compression, new SessionCompressionEvents(this));
     if (this.compressedSends !== null) this.output.countPending(this.compressedSends);
+  }
+
+  /** The callbacks events go to now (see {@link setHandler}). */
+  get handler(): Handler<Context> {
+    return this.currentHandler;
+  }
+
+  /**
+   * Sends every later event to `handler` instead: give each session its own handler from the
+   * server's `open` (or before `activate()`). `open` is not replayed to the new handler.
+   * @throws TypeError without `handler.message`.
+   */
+  setHandler(handler: Handler<Context>): void {
+    if (typeof handler?.message !== 'function') throw new TypeError('handler.message must be a function');
+    this.currentHandler = handler;
   }
 
   get state(): SessionState {
@@ -191,7 +211,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.liveness.start();
     // Sends from `open` leave together with the replies to the replayed head.
     this.inTurn = true;
-    this.callHandler(() => this.handler.open?.(this));
+    this.callHandler(() => this.currentHandler.open?.(this));
     this.inTurn = false;
     if (this.output.readable) this.startReading();
     else this.flush();
@@ -210,13 +230,21 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   }
 
   /** Queues a message for this turn's write; see {@link Session.send} for the return value. */
-  send(data: string | Uint8Array, options?: { binary?: boolean; compress?: boolean }): boolean {
+  send(
+    data: string | Uint8Array,
+    options?: { binary?: boolean; compress?: boolean },
+    callback?: SendCallback,
+  ): boolean {
     if (!this.activated) throw invalidState('send');
     const isString = typeof data === 'string';
     if (!isString && !(data instanceof Uint8Array)) {
       throw new TypeError('send() takes a string or a Uint8Array');
     }
-    if (this.state !== 'open') return false;
+    if (this.state !== 'open') {
+      if (callback !== undefined)
+        queueMicrotask(() => callback(new Error(`cannot send: the session is ${this.state}`)));
+      return false;
+    }
     const binary = options?.binary ?? !isString;
     if (this.compressedSends !== null) {
       if (!isString && !binary) strictDecoder.decode(data); // throws TypeError: text must be UTF-8
@@ -234,6 +262,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
       strictDecoder.decode(data); // throws TypeError: a text message must be UTF-8
       this.engine.sendFragment(1, data, true);
     }
+    this.messagesSent++;
+    if (callback !== undefined) this.sendCallbacks.waitFor(this.messagesSent, callback);
     this.afterCommand();
     return !this.output.markNeedDrain();
   }
@@ -374,9 +404,9 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     }
     // try/catch inline, not a closure per message: this is the hot path.
     try {
-      if (event.type === 'message') this.handler.message(this, event.data, event.isBinary);
-      else if (event.type === 'ping') this.handler.ping?.(this, event.data);
-      else this.handler.pong?.(this, event.data);
+      if (event.type === 'message') this.currentHandler.message(this, event.data, event.isBinary);
+      else if (event.type === 'ping') this.currentHandler.ping?.(this, event.data);
+      else this.currentHandler.pong?.(this, event.data);
     } catch (error) {
       this.handlerThrew(asError(error));
     }
@@ -417,7 +447,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private deliverMessage(data: string | Uint8Array, isBinary: boolean): void {
     if (this.handlerFailed) return;
     try {
-      this.handler.message(this, data, isBinary);
+      this.currentHandler.message(this, data, isBinary);
     } catch (error) {
       this.handlerThrew(asError(error));
     }
@@ -512,6 +542,10 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
       this.transport.destroy();
       return;
     }
+    // Everything the protocol held has been written: so has every message it was given.
+    if (this.sendCallbacks.waiting && this.engine.bufferedAmount === 0) {
+      this.sendCallbacks.written(this.messagesSent - (this.compressedSends?.messageCount ?? 0));
+    }
     this.checkDrain();
   }
 
@@ -523,7 +557,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
 
   private checkDrain(): void {
     if (this.transportClosed || !this.output.takeDrain()) return;
-    if (!this.handlerFailed) this.callHandler(() => this.handler.drain?.(this));
+    if (!this.handlerFailed) this.callHandler(() => this.currentHandler.drain?.(this));
   }
 
   [onTransportError](error: Error): void {
@@ -542,9 +576,10 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.compressedSends?.close();
     this.compression?.compressor.close();
     this.output.discard();
+    this.sendCallbacks.fail(new Error('the connection closed before the message was written'));
     const { code, reason } = this.outcome ?? { code: 1006, reason: '' };
     try {
-      this.handler.close?.(this, code, reason);
+      this.currentHandler.close?.(this, code, reason);
     } catch (error) {
       this.reportError(asError(error));
     }
@@ -555,6 +590,11 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     if (this.engine.state !== 'closed') this.engine.fail(1006);
     this.liveness.closing();
     this.transport.destroy();
+  }
+
+  /** @internal A send callback threw: as for a handler that throws. */
+  [onSendCallbackThrew](error: unknown): void {
+    this.handlerThrew(asError(error));
   }
 
   private callHandler(callback: () => void): void {
@@ -578,7 +618,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
 
   private reportError(error: Error | WebSocketError): void {
     try {
-      this.handler.error?.(this, error);
+      this.currentHandler.error?.(this, error);
     } catch {
       // An error handler that throws has nothing left to tell us.
     }
@@ -746,5 +786,46 @@ class SessionCompressionEvents implements CompressedSendsOwner {
   }
   deflateFailed(error: Error): void {
     this.session[onDeflateFailed](error);
+  }
+}
+
+/**
+ * The callbacks of messages not yet written, in send order, each with the number of its
+ * message. They are called in a microtask, never inside the session's own turn.
+ */
+class SendCallbacks {
+  private readonly pending: Array<{ message: number; callback: SendCallback }> = [];
+
+  constructor(private readonly session: WebSocketSession<unknown>) {}
+
+  get waiting(): boolean {
+    return this.pending.length > 0;
+  }
+
+  waitFor(message: number, callback: SendCallback): void {
+    this.pending.push({ message, callback });
+  }
+
+  /** Messages up to number `upTo` have been handed to the transport. */
+  written(upTo: number): void {
+    let count = 0;
+    while (count < this.pending.length && this.pending[count]!.message <= upTo) count++;
+    if (count > 0) this.call(this.pending.splice(0, count), undefined);
+  }
+
+  fail(error: Error): void {
+    if (this.pending.length > 0) this.call(this.pending.splice(0), error);
+  }
+
+  private call(ready: Array<{ callback: SendCallback }>, error: Error | undefined): void {
+    queueMicrotask(() => {
+      for (const { callback } of ready) {
+        try {
+          callback(error);
+        } catch (thrown) {
+          this.session[onSendCallbackThrew](thrown);
+        }
+      }
+    });
   }
 }

@@ -113,6 +113,9 @@ export interface SessionOptions {
   clock?: Clock;
 }
 
+/** Told once a sent message was handed to the transport, or why it never will be. */
+export type SendCallback = (error?: Error) => void;
+
 /** The session's lifecycle: `connecting` until activate(), then `open`, `closing`, `closed`. */
 export type SessionState = 'connecting' | 'open' | 'closing' | 'closed';
 
@@ -131,6 +134,13 @@ export interface Session<Context = unknown> {
   readonly extensions: string;
   /** Bytes queued on the transport and not yet sent, plus frames waiting for this turn's write. */
   readonly bufferedAmount: number;
+  /** The callbacks events go to. */
+  readonly handler: Handler<Context>;
+  /**
+   * Sends every later event to `handler` (a handler per session: call it from the server's
+   * `open` or before `activate()`; `open` is not replayed). Throws TypeError without `message`.
+   */
+  setHandler(handler: Handler<Context>): void;
   /** Start reading (the socket-ownership handshake); `open` fires, then the handshake's `head` is replayed. Idempotent. */
   activate(): void;
   /**
@@ -138,8 +148,14 @@ export interface Session<Context = unknown> {
    * must be UTF-8); `compress: false` skips permessage-deflate for this message (otherwise
    * messages from the deflate threshold up are compressed when it was negotiated). Returns false at or above the high-water mark (the message is still sent: wait
    * for `drain`), and false without sending once closing. Throws an InvalidStateError before activate().
+   * `callback` runs (in a microtask) once the message's frames were handed to the transport, or
+   * with an Error if the session was closing or closed before they were.
    */
-  send(data: string | Uint8Array, options?: { binary?: boolean; compress?: boolean }): boolean;
+  send(
+    data: string | Uint8Array,
+    options?: { binary?: boolean; compress?: boolean },
+    callback?: SendCallback,
+  ): boolean;
   /** Sends a ping (at most 125 bytes; RangeError beyond). Never held back by backpressure; ignored once closing. */
   ping(data?: Uint8Array | string): void;
   /** Sends an unsolicited pong; pings are answered automatically. */
