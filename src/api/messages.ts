@@ -1,9 +1,9 @@
 // Messages as an async iterator: `for await (const msg of messages(session))`.
 //
-// A session's handler is fixed when the session is made, so the iterator is fed by a handler
-// adapter: pass `messageHandler()` to `connect`/`accept`/`createServer`, then call
-// `messages(session)`. Each session gets its own queue (looked up by session), so one adapter
-// can serve a whole server. The queue pauses the session when `highWaterMark` messages wait
+// The iterator is fed by a handler adapter: pass `messageHandler()` to `connect`/`accept`/
+// `createServer`, or call `messages(session)` on any session and it puts an adapter in front of
+// the session's handler (messages go to the loop, every other callback still to that handler).
+// Each session gets its own queue (looked up by session), so one adapter can serve a whole server. The queue pauses the session when `highWaterMark` messages wait
 // unread and resumes it once half of them are consumed: backpressure reaches the socket.
 //
 // Queue states: flowing → paused (at the high-water mark; back to flowing at half) →
@@ -140,6 +140,8 @@ class MessageQueue {
 }
 
 const queues = new WeakMap<Session<unknown>, MessageQueue>();
+/** The handlers made by {@link messageHandler}: they feed the queue themselves. */
+const adapters = new WeakSet<Handler<never>>();
 
 function queueOf(session: Session<unknown>, highWaterMark: number): MessageQueue {
   let queue = queues.get(session);
@@ -170,7 +172,7 @@ export function messageHandler<Context = unknown>(
     found.highWaterMark = highWaterMark;
     return found;
   };
-  return {
+  const adapter: Handler<Context> = {
     open(session) {
       queue(session);
       more.open?.(session);
@@ -190,18 +192,43 @@ export function messageHandler<Context = unknown>(
       more.close?.(session, code, reason);
     },
   };
+  adapters.add(adapter as Handler<never>);
+  return adapter;
+}
+
+/** Puts a queue in front of `session`'s own handler: messages to the queue, the rest to it. */
+function interpose(session: Session<unknown>, queue: MessageQueue): void {
+  const own = session.handler;
+  session.setHandler({
+    open: own.open && ((s) => own.open?.(s)),
+    message(_session, data) {
+      queue.push(data);
+    },
+    ping: own.ping && ((s, data) => own.ping?.(s, data)),
+    pong: own.pong && ((s, data) => own.pong?.(s, data)),
+    drain: own.drain && ((s) => own.drain?.(s)),
+    error(s, error) {
+      queue.recordError(error);
+      own.error?.(s, error);
+    },
+    close(s, code, reason) {
+      queue.end(code, reason);
+      own.close?.(s, code, reason);
+    },
+  });
 }
 
 /**
- * The messages of a session whose handler is a {@link messageHandler}, in order: text as
- * `string`, binary as `Uint8Array`. The loop ends after a clean close (1000, 1001, 1005) and
+ * The messages of a session, in order: text as `string`, binary as `Uint8Array`. With a
+ * {@link messageHandler} as the session's handler they are queued from the start (and paused
+ * at its high-water mark); with any other handler, from this call on (default high-water mark),
+ * and that handler keeps every callback but `message`. A session already closed yields nothing. The loop ends after a clean close (1000, 1001, 1005) and
  * throws a {@link CloseError} after any other (1006 when the connection dropped, 1002/1007/1009
  * for protocol errors, application codes), in both cases once the queued messages are consumed.
  *
  * Leaving the loop early closes the session with 1000 unless `closeOnBreak` is false.
  * One consumer at a time: two loops over one session share (split) its messages.
  *
- * @throws TypeError if the session is open or closed and its handler is not a `messageHandler()`.
  */
 export function messages(
   session: Session<unknown>,
@@ -209,11 +236,11 @@ export function messages(
 ): AsyncIterableIterator<Message> {
   let queue = queues.get(session);
   if (queue === undefined) {
-    // Before activate() the adapter has not met the session yet.
-    if (session.state !== 'connecting') {
-      throw new TypeError('messages() needs a session created with messageHandler() as its handler');
-    }
     queue = queueOf(session, DEFAULT_MESSAGE_HIGH_WATER_MARK);
+    // A closed session will report nothing more: its loop ends at once.
+    if (session.state === 'closed') queue.end(1005, '');
+    // A messageHandler() adapter meets its queue at `open`; any other handler gets one in front.
+    else if (!adapters.has(session.handler as Handler<never>)) interpose(session, queue);
   }
   return new MessageIterator(queue, options.closeOnBreak ?? true);
 }

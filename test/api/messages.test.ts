@@ -1,4 +1,4 @@
-// messages(): the async iterator over a session fed by messageHandler(). Types kept, a clean
+// messages(): the async iterator over a session, fed by messageHandler() or put in front of any handler. Types kept, a clean
 // close ends the loop, an abnormal one throws CloseError, backpressure pauses and resumes the
 // session, leaving the loop early closes it. Sessions run over an in-memory pair.
 import { describe, expect, it } from 'vitest';
@@ -187,9 +187,38 @@ describe('messages()', () => {
     expect(log).toEqual(['open', 'close:1000']);
   });
 
-  it('refuses a session whose handler is not a messageHandler()', () => {
-    const { client } = connectedSessions(recorder(), recorder());
-    expect(() => messages(client)).toThrow(TypeError);
+  it('works over a session with any handler, which keeps every callback but message', async () => {
+    const serverLog = recorder();
+    const clientLog = recorder();
+    const { server, client } = connectedSessions(serverLog, clientLog);
+    const iterator = messages(client);
+    server.send('one');
+    server.send(new Uint8Array([1, 2]));
+    server.ping('p');
+    server.close(1000, 'done');
+    const { seen, error } = await drain(iterator);
+    expect(error).toBeUndefined();
+    expect(seen).toEqual(['one', new Uint8Array([1, 2])]);
+    expect(clientLog.log).toEqual(['open', 'ping:p', 'close:1000:done']);
+  });
+
+  it('throws CloseError after an abnormal close of a session with any handler', async () => {
+    const { server, client } = connectedSessions(recorder(), recorder());
+    const iterator = messages(client);
+    server.close(4000, 'app');
+    const { error } = await drain(iterator);
+    expect(error).toBeInstanceOf(CloseError);
+    expect((error as CloseError).code).toBe(4000);
+  });
+
+  it('ends at once for a session that is already closed', async () => {
+    let closed!: () => void;
+    const clientClosed = new Promise<void>((resolve) => (closed = resolve));
+    const { server, client } = connectedSessions(recorder(), recorder({ close: () => closed() }));
+    server.close(1000);
+    await clientClosed;
+    expect(client.state).toBe('closed');
+    expect(await drain(messages(client))).toEqual({ seen: [], error: undefined });
   });
 
   it('refuses a high-water mark below 1', () => {
