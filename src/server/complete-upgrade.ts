@@ -2,10 +2,12 @@
 // `handleUpgrade` (node:http) and `createServer` (our own head reader): validate (RFC 6455
 // §4.2.1), ask `verify`, pick a subprotocol, answer 101 or an error, start the session.
 import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import {
   buildUpgradeResponse,
+  type HeaderList,
   type HeaderMap,
   selectSubprotocol,
   serializeResponseHead,
@@ -15,7 +17,7 @@ import { accept } from '../session/session.js';
 import type { Handler, Session } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
 import { negotiateDeflate } from './negotiate-deflate.js';
-import { sessionOptionsOf } from './options.js';
+import { protocolChoice, sessionOptionsOf } from './options.js';
 import { answerAndClose, type Refusal, refusalFromThrown } from './rejection.js';
 import type { UpgradeOptions, UpgradeRequestInfo } from './types.js';
 
@@ -25,6 +27,8 @@ export interface UpgradeRequestHead {
   path: string;
   httpVersion: string;
   headers: HeaderMap;
+  /** node's request, when there is one (`handleUpgrade`). */
+  incoming?: IncomingMessage;
 }
 
 /** Everything {@link completeUpgrade} needs for one connection. */
@@ -87,6 +91,7 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
     remoteAddress: peer.remoteAddress,
     secure: peer.encrypted === true,
   };
+  if (request.incoming !== undefined) info.request = request.incoming;
 
   let context: Context | undefined;
   if (options.verify !== undefined) {
@@ -109,7 +114,10 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
 
   let protocol: string | undefined;
   try {
-    protocol = selectSubprotocol(validated.protocols, options.protocols ?? []);
+    protocol = selectSubprotocol(
+      validated.protocols,
+      protocolChoice(options as UpgradeOptions<unknown>, info),
+    );
   } catch (error) {
     // A selector function that returned a protocol the client did not offer.
     refuse(socket, refusalFromThrown(error), options);
@@ -127,6 +135,29 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
   }
   const { extensions, compression } = deflate;
 
+  let extraHeaders: HeaderList | undefined;
+  let response: string;
+  try {
+    const own = buildUpgradeResponse({ key: validated.key, protocol, extensions: extensions ?? undefined });
+    extraHeaders = options.responseHeaders?.(info, own);
+    response = serializeResponseHead(
+      101,
+      'Switching Protocols',
+      extraHeaders === undefined || extraHeaders.length === 0
+        ? own
+        : buildUpgradeResponse({
+            key: validated.key,
+            protocol,
+            extensions: extensions ?? undefined,
+            headers: extraHeaders,
+          }),
+    );
+  } catch (error) {
+    // A responseHeaders hook that threw or gave headers that may not be sent.
+    refuse(socket, refusalFromThrown(error instanceof Error ? error : new Error(String(error))), options);
+    return null;
+  }
+
   const transport = new SocketTransport(socket);
   const session = accept<Context>(
     transport,
@@ -141,11 +172,6 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
     job.handler,
     // simdutf (buffer.isUtf8) beats the 128-bit kernel on long non-ASCII text.
     { validateUtf8: isUtf8, ...sessionOptionsOf(options), context: context as Context, compression },
-  );
-  const response = serializeResponseHead(
-    101,
-    'Switching Protocols',
-    buildUpgradeResponse({ key: validated.key, protocol, extensions: extensions ?? undefined }),
   );
   transport.write([Buffer.from(response, 'latin1')]);
   job.register?.(session);

@@ -15,7 +15,12 @@ import { accept } from '../session/session.js';
 import type { Handler, Session } from '../session/types.js';
 import { Http2StreamTransport } from '../transports/http2-stream.js';
 import { negotiateDeflate } from './negotiate-deflate.js';
-import { sessionOptionsOf, validateSessionOptions, validateUpgradeOptions } from './options.js';
+import {
+  protocolChoice,
+  sessionOptionsOf,
+  validateSessionOptions,
+  validateUpgradeOptions,
+} from './options.js';
 import { type Refusal, refusalFromThrown } from './rejection.js';
 import type { UpgradeOptions, UpgradeRequestInfo } from './types.js';
 
@@ -173,7 +178,10 @@ async function connectStream<Context>(job: ConnectJob<Context>): Promise<Session
 
   let protocol: string | undefined;
   try {
-    protocol = selectSubprotocol(validated.protocols, options.protocols ?? []);
+    protocol = selectSubprotocol(
+      validated.protocols,
+      protocolChoice(options as UpgradeOptions<unknown>, info),
+    );
   } catch (error) {
     // A selector function that returned a protocol the client did not offer.
     refuse(stream, refusalFromThrown(error), options);

@@ -78,6 +78,7 @@ export async function handleUpgrade<Context = unknown>(
       path: req.url ?? '/',
       httpVersion: req.httpVersion,
       headers: req.headers,
+      incoming: req,
     },
     head,
     handler,

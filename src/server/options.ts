@@ -7,7 +7,7 @@ import { DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS } from '../handshake/head-b
 import { isToken } from '../handshake/http-token.js';
 import { pickSessionOptions, resolveSessionOptions } from '../session/options.js';
 import type { Handler } from '../session/types.js';
-import type { ServerOptions, UpgradeOptions } from './types.js';
+import type { ServerOptions, UpgradeOptions, UpgradeRequestInfo } from './types.js';
 
 export { DEFAULT_MAX_HEAD_BYTES, DEFAULT_MAX_HEADERS } from '../handshake/head-bytes.js';
 
@@ -24,9 +24,11 @@ export const sessionOptionsOf = pickSessionOptions;
  */
 export function validateUpgradeOptions(options: UpgradeOptions<unknown>): void {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  const { verify, protocols, activate, onError } = options;
+  const { verify, protocols, activate, onError, responseHeaders } = options;
   deflateSettingsOf(options);
   if (verify !== undefined && typeof verify !== 'function') throw new TypeError('verify must be a function');
+  if (responseHeaders !== undefined && typeof responseHeaders !== 'function')
+    throw new TypeError('responseHeaders must be a function');
   if (onError !== undefined && typeof onError !== 'function')
     throw new TypeError('onError must be a function');
   if (activate !== undefined && typeof activate !== 'boolean')
@@ -133,4 +135,14 @@ export function deflateSettingsOf(options: UpgradeOptions<unknown>): ResolvedDef
     setZlibConcurrency(settings.concurrency);
   resolvedDeflate.set(options, settings);
   return settings;
+}
+
+/** The server's subprotocol choice for one request, in the form `selectSubprotocol` takes. */
+export function protocolChoice(
+  options: UpgradeOptions<unknown>,
+  request: UpgradeRequestInfo,
+): readonly string[] | ((offered: string[]) => string | undefined) {
+  const { protocols } = options;
+  if (typeof protocols !== 'function') return protocols ?? [];
+  return (offered) => protocols(offered, request);
 }

@@ -1,8 +1,9 @@
 // The options and request shape shared by `handleUpgrade` and `createServer`.
+import type { IncomingMessage } from 'node:http';
 import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import type { SecureContextOptions, TlsOptions } from 'node:tls';
 import type { DeflateOptions } from '../extensions/permessage-deflate.js';
-import type { HeaderMap } from '../handshake/http1.js';
+import type { HeaderList, HeaderMap } from '../handshake/http1.js';
 import type { Handler, SessionOptions } from '../session/types.js';
 
 /**
@@ -30,6 +31,8 @@ export interface UpgradeRequestInfo {
   secure: boolean;
   /** The HTTP/2 connection the extended CONNECT arrived on; `undefined` over HTTP/1.1. */
   http2Session?: ServerHttp2Session;
+  /** node's `IncomingMessage`, with `handleUpgrade` (not with `createServer`, which reads heads itself). */
+  request?: IncomingMessage;
 }
 
 /**
@@ -39,8 +42,13 @@ export interface UpgradeRequestInfo {
  */
 export type VerifyHook<Context> = (request: UpgradeRequestInfo) => Context | Promise<Context>;
 
-/** Picks the subprotocol: the server's list in preference order, or a function of the offer. */
-export type ProtocolSelector = readonly string[] | ((offered: string[]) => string | undefined);
+/**
+ * Picks the subprotocol: the server's list in preference order, or a function of the offer (in
+ * the client's order) and the request; it returns one of the offered names, or `undefined` for none.
+ */
+export type ProtocolSelector =
+  | readonly string[]
+  | ((offered: string[], request: UpgradeRequestInfo) => string | undefined);
 
 /** Options of `handleUpgrade`: session options plus the handshake's own. */
 export interface UpgradeOptions<Context = unknown> extends SessionOptions {
@@ -53,6 +61,11 @@ export interface UpgradeOptions<Context = unknown> extends SessionOptions {
    * decline every offer. Default false (compression costs memory per connection: opt in).
    */
   deflate?: boolean | DeflateOptions;
+  /**
+   * Extra headers for the 101 answer (e.g. `Set-Cookie`), given the request and the handshake's
+   * own headers; they may not repeat those. Default: none.
+   */
+  responseHeaders?: (request: UpgradeRequestInfo, headers: Readonly<HeaderList>) => HeaderList | undefined;
   /** Call `session.activate()` before returning it. Default true. */
   activate?: boolean;
   /** Hears errors that belong to no session: a `verify` hook that threw an Error, a failing listener. Default: ignored. */
