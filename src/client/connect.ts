@@ -220,6 +220,7 @@ export async function connect<Context = unknown>(
     extensions: verdict.extensions,
     head: rest,
     remoteAddress: socket.remoteAddress,
+    response: { status: head.status, statusText: head.statusText, headers: head.headers },
   };
   let session: WebSocketSession<Context>;
   try {

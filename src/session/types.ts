@@ -58,6 +58,8 @@ export interface HandshakeInfo {
   head?: Uint8Array;
   /** Remote address, when the transport knows it. */
   remoteAddress?: string;
+  /** A client session's 101 answer: status, reason phrase and headers (lower-case names). */
+  response?: { status: number; statusText: string; headers: Record<string, string | string[]> };
 }
 
 /**
