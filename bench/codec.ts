@@ -1,26 +1,30 @@
-// The codec benchmark against ws (`npm run bench`): decode of masked client text frames,
-// client-side (masking) encode and server-side encode, ours and ws's side by side in one
-// run, with the ratios (ours ÷ ws) next to the issue's goals.
+// The codec benchmark against ws (`npm run bench`): decode of masked client text messages
+// doing what ws's Receiver does, client-side (masking) encode and server-side encode. Every
+// comparison is paired (bench/support/paired.ts): ours and ws take turns in short slices,
+// the ratio is the median of the per-round ratios, and A/A pairs show the noise.
 //
-// ws picks bufferutil when it is first imported, so ws without add-ons runs in a child
-// process of this same file (`--only=ws-no-addons`, WS_NO_BUFFER_UTIL=1) that prints JSON;
-// everything else, ours and ws with bufferutil, runs here, task after task, per size.
+// ws picks bufferutil when it is first imported, so the runs against ws without add-ons
+// happen in a child process of this same file (`--only=ws-no-addons`, WS_NO_BUFFER_UTIL=1)
+// that pairs ours with that ws again and prints JSON.
 //
-// Options: --json (machine-readable results only), --rounds=N (default 5, best kept),
-// --time=MS per task and round (default 200), --warmup=MS (first round only, default 200),
-// --sizes=16,125,... (bytes), --sections=decode,clientEncode,serverEncode, --text=ascii|mixed,
-// --no-child (skip ws without add-ons).
+// Options: --json (machine-readable results only), --rounds=N (default 9), --time=MS per
+// side and round (default 100), --warmup=MS per side before a pair (default 100),
+// --sizes=16,125,... (bytes), --sections=decode,clientEncode,serverEncode,
+// --text=ascii,mixed (default both), --deliver=view|string (default view: neither side
+// decodes text to a string; string: both do), --no-child (skip ws without add-ons).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Bench } from 'tinybench';
 import { wasmAvailable } from '../src/codec/kernel-pool.js';
+import { measurePair, type SliceSettings, spreadOf } from './support/paired.js';
 import {
+  clientEncodeGoal,
+  decodeGoal,
   goalChecks,
-  type Metric,
   type Results,
+  type Row,
   render,
   SECTIONS,
   type Section,
@@ -28,6 +32,7 @@ import {
   sizeLabel,
 } from './support/report.js';
 import {
+  type Delivery,
   oursDecode,
   oursEncode,
   oursEncodeBatched,
@@ -35,28 +40,20 @@ import {
   wsDecode,
   wsEncode,
 } from './support/runners.js';
-import { binaryPayload, buildDecodeSet, DEFAULT_SIZES } from './support/workloads.js';
+import { binaryPayload, buildDecodeSet, DEFAULT_SIZES, type TextKind } from './support/workloads.js';
 import { peerInfo } from './support/ws-peer.js';
-
-interface Planned {
-  section: Section;
-  size: number;
-  variant: string;
-  runner: Runner;
-  framesAtStart: number;
-  bytesAtStart: number;
-}
 
 const { values: argv } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     only: { type: 'string' },
-    rounds: { type: 'string', default: '5' },
-    time: { type: 'string', default: '200' },
-    warmup: { type: 'string', default: '200' },
+    rounds: { type: 'string', default: '9' },
+    time: { type: 'string', default: '100' },
+    warmup: { type: 'string', default: '100' },
     sizes: { type: 'string', default: DEFAULT_SIZES.join(',') },
     sections: { type: 'string', default: SECTIONS.join(',') },
-    text: { type: 'string', default: 'ascii' },
+    text: { type: 'string', default: 'ascii,mixed' },
+    deliver: { type: 'string', default: 'view' },
     'no-child': { type: 'boolean', default: false },
   },
 });
@@ -64,7 +61,10 @@ const { values: argv } = parseArgs({
 function settingsFromArgs(): Settings {
   const sizes = argv.sizes.split(',').map(Number);
   if (sizes.some((s) => !Number.isSafeInteger(s) || s < 0)) throw new RangeError(`bad --sizes ${argv.sizes}`);
-  if (argv.text !== 'ascii' && argv.text !== 'mixed') throw new RangeError('--text is ascii or mixed');
+  const texts = argv.text.split(',') as TextKind[];
+  if (texts.some((t) => t !== 'ascii' && t !== 'mixed')) throw new RangeError('--text takes ascii, mixed');
+  if (argv.deliver !== 'view' && argv.deliver !== 'string')
+    throw new RangeError('--deliver is view or string');
   const rounds = Number(argv.rounds);
   if (!Number.isSafeInteger(rounds) || rounds < 1) throw new RangeError(`bad --rounds ${argv.rounds}`);
   const sections = argv.sections.split(',') as Section[];
@@ -74,130 +74,108 @@ function settingsFromArgs(): Settings {
   const time = Number(argv.time);
   const warmup = Number(argv.warmup);
   if (!(time > 0) || !(warmup >= 0)) throw new RangeError('--time and --warmup are milliseconds');
-  return { rounds, time, warmup, sizes, sections, text: argv.text };
+  return { rounds, time, warmup, sizes, sections, texts, delivery: argv.deliver };
 }
 
-/** The tasks of this process, in the order they run: per size, ours then ws, back to back. */
-function plan(settings: Settings, wsOnly: boolean): Planned[] {
-  const planned: Planned[] = [];
-  const add = (section: Section, size: number, variant: string, runner: Runner) =>
-    planned.push({ section, size, variant, runner, framesAtStart: 0, bytesAtStart: 0 });
-  const wanted = (section: Section) => settings.sections.includes(section);
-  for (const size of wanted('decode') ? settings.sizes : []) {
-    const set = buildDecodeSet(size, settings.text);
-    if (!wsOnly) {
-      add('decode', size, 'ours', oursDecode(set, true));
-      add('decode', size, 'oursTs', oursDecode(set, false));
-    }
-    add('decode', size, 'ws', wsDecode(set));
-  }
-  for (const size of wanted('clientEncode') ? settings.sizes : []) {
-    const payload = binaryPayload(size);
-    if (!wsOnly) {
-      add('clientEncode', size, 'oursBatch', oursEncodeBatched(payload));
-      add('clientEncode', size, 'ours', oursEncode(payload, true, true));
-      add('clientEncode', size, 'oursTs', oursEncode(payload, true, false));
-    }
-    add('clientEncode', size, 'ws', wsEncode(payload, true));
-  }
-  // Unmasked frames do not touch bufferutil: no run without add-ons needed.
-  if (!wsOnly) {
-    for (const size of wanted('serverEncode') ? settings.sizes : []) {
-      const payload = binaryPayload(size);
-      add('serverEncode', size, 'ours', oursEncode(payload, false, true));
-      add('serverEncode', size, 'ws', wsEncode(payload, false));
-    }
-  }
-  return planned;
-}
-
-/** One round: every planned task once, in order, under tinybench; returns each task's metric. */
-async function measureRound(
-  planned: Planned[],
-  settings: Settings,
-  progress: string | null,
-  warmup: boolean,
-): Promise<Metric[]> {
-  const bench = new Bench({
-    time: settings.time,
-    warmup,
-    warmupTime: settings.warmup,
-    iterations: 16,
-    throws: true,
-  });
-  for (const [index, p] of planned.entries()) {
-    bench.add(`${index} ${p.section} ${p.variant} ${sizeLabel(p.size)}`, () => p.runner.run(), {
-      // Declared, so tinybench does not call the task once untimed to find out.
-      async: false,
-      beforeEach: () => p.runner.prepare(),
-      beforeAll: (mode) => {
-        if (mode !== 'run') return;
-        p.framesAtStart = p.runner.frames;
-        p.bytesAtStart = p.runner.bytes;
-      },
-    });
-  }
-  // A live status line on a terminal; one line per round otherwise.
-  if (progress !== null && process.stderr.isTTY) {
-    bench.addEventListener('cycle', (event) =>
-      process.stderr.write(`\r${progress} ${event.task?.name}\u001b[K`),
-    );
-  } else if (progress !== null) {
-    process.stderr.write(`${progress} ${planned.length} tasks\n`);
-  }
-  await bench.run();
-  return bench.tasks.map((task, index) => {
-    const p = planned[index];
-    const result = task.result;
-    if (result.state !== 'completed') throw new Error(`${task.name}: ${result.state}`);
-    if (p.runner.failure) throw new Error(`${task.name}: the codec failed: ${String(p.runner.failure)}`);
-    // Counted over the timed calls only: the beforeEach copies are outside totalTime.
-    const seconds = result.totalTime / 1000;
-    return {
-      framesPerSec: (p.runner.frames - p.framesAtStart) / seconds,
-      mbPerSec: (p.runner.bytes - p.bytesAtStart) / seconds / 1e6,
-      rme: result.latency.rme,
-      samples: result.latency.samplesCount,
-    };
-  });
+/** One paired comparison to run: fresh runners for A and B, and the goal of A ÷ B. */
+interface PlannedPair {
+  section: Section;
+  size: number;
+  text?: TextKind;
+  a: string;
+  b: string;
+  make(variant: string): Runner;
+  goal?: number;
 }
 
 /**
- * Runs every task `settings.rounds` times and keeps each task's best round: on a shared
- * machine other work only ever slows a task down, and ours and ws's tasks of one size run
- * back to back in every round, so both get the same chances.
+ * The pairs of this process, per row in order. `ws` is whichever ws this process loaded;
+ * the child's rows are merged under `wsNoAddons`. A/A pairs (a runner against a second
+ * instance of itself) come right after the comparison whose noise they show.
  */
-async function measure(
-  planned: Planned[],
-  settings: Settings,
-  progress: boolean,
-): Promise<Results['sections']> {
-  const rounds: Metric[][] = [];
-  for (let round = 0; round < settings.rounds; round++) {
-    // Odd rounds run the tasks in reverse, so no task always follows the same neighbour
-    // (the garbage of a 1 MiB task, say); later rounds reuse the first round's warm-up.
-    const order = round % 2 === 0 ? planned : [...planned].reverse();
-    const label = progress ? `round ${round + 1}/${settings.rounds}:` : null;
-    const metrics = await measureRound(order, settings, label, round === 0);
-    rounds.push(planned.map((p) => metrics[order.indexOf(p)]));
+function plan(settings: Settings, child: boolean): PlannedPair[] {
+  const pairs: PlannedPair[] = [];
+  const wanted = (section: Section) => settings.sections.includes(section);
+  const delivery: Delivery = settings.delivery;
+  for (const text of wanted('decode') ? settings.texts : []) {
+    for (const size of settings.sizes) {
+      const set = buildDecodeSet(size, text);
+      const make = (variant: string) =>
+        variant === 'ws' ? wsDecode(set, delivery) : oursDecode(set, variant === 'ours', delivery);
+      const add = (a: string, b: string, goal?: number) =>
+        pairs.push({ section: 'decode', size, text, a, b, make, goal });
+      add('ours', 'ws', child ? undefined : decodeGoal(size, text));
+      add('ws', 'ws');
+      if (!child) {
+        add('ours', 'ours');
+        add('oursTs', 'ws');
+      }
+    }
   }
-  if (progress && process.stderr.isTTY) process.stderr.write('\n');
+  for (const size of wanted('clientEncode') ? settings.sizes : []) {
+    const payload = binaryPayload(size);
+    const make = (variant: string) =>
+      variant === 'ws'
+        ? wsEncode(payload, true)
+        : variant === 'oursBatch'
+          ? oursEncodeBatched(payload)
+          : oursEncode(payload, true, true);
+    const add = (a: string, b: string, goal?: number) =>
+      pairs.push({ section: 'clientEncode', size, a, b, make, goal });
+    add('oursBatch', 'ws', child ? undefined : clientEncodeGoal(size));
+    add('ws', 'ws');
+    if (!child) add('ours', 'ws');
+  }
+  // Unmasked frames do not touch bufferutil: no run without add-ons needed.
+  for (const size of wanted('serverEncode') && !child ? settings.sizes : []) {
+    const payload = binaryPayload(size);
+    const make = (variant: string) =>
+      variant === 'ws' ? wsEncode(payload, false) : oursEncode(payload, false, true);
+    pairs.push({ section: 'serverEncode', size, a: 'ours', b: 'ws', make });
+    pairs.push({ section: 'serverEncode', size, a: 'ws', b: 'ws', make });
+  }
+  return pairs;
+}
+
+function measure(planned: PlannedPair[], settings: Settings, progress: boolean): Results['sections'] {
   const sections: Results['sections'] = { decode: [], clientEncode: [], serverEncode: [] };
+  const slices: SliceSettings = {
+    rounds: settings.rounds,
+    sliceMs: settings.time,
+    warmupMs: settings.warmup,
+  };
   for (const [index, p] of planned.entries()) {
-    const all = rounds.map((metrics) => metrics[index]);
-    const best = all.reduce((a, b) => (b.framesPerSec > a.framesPerSec ? b : a));
+    const label = `${p.section} ${p.text ?? ''} ${sizeLabel(p.size)}: ${p.a} ÷ ${p.b}`;
+    if (progress) process.stderr.write(`[${index + 1}/${planned.length}] ${label}\n`);
+    const rounds = measurePair(p.make(p.a), p.make(p.b), slices);
     const rows = sections[p.section];
-    let row = rows.find((r) => r.size === p.size);
+    let row = rows.find((r) => r.size === p.size && r.text === p.text);
     if (row === undefined) {
-      row = { size: p.size, metrics: {} };
+      row = { size: p.size, text: p.text, metrics: {}, pairs: [] };
       rows.push(row);
     }
-    row.metrics[p.variant] = { ...best, rounds: all.map((m) => m.framesPerSec) };
+    row.pairs.push({
+      a: p.a,
+      b: p.b,
+      aa: p.a === p.b,
+      ratio: spreadOf(rounds.ratios),
+      ratios: rounds.ratios,
+      goal: p.goal,
+    });
+    // Each variant's rate comes from the first pair that measured it.
+    const record = (variant: string, rates: number[], bytes: number[]) => {
+      row.metrics[variant] ??= {
+        framesPerSec: spreadOf(rates).median,
+        mbPerSec: spreadOf(bytes).median / 1e6,
+      };
+    };
+    record(p.a, rounds.aRates, rounds.aBytesPerSec);
+    record(p.b, rounds.bRates, rounds.bBytesPerSec);
   }
   return sections;
 }
 
-/** Runs ws without add-ons in a child process of this file and returns its results. */
+/** Runs the pairs against ws without add-ons in a child process of this file and returns its results. */
 function runWithoutAddons(settings: Settings): Results {
   const args = [
     ...process.execArgv,
@@ -209,7 +187,8 @@ function runWithoutAddons(settings: Settings): Results {
     `--warmup=${settings.warmup}`,
     `--sizes=${settings.sizes.join(',')}`,
     `--sections=${settings.sections.join(',')}`,
-    `--text=${settings.text}`,
+    `--text=${settings.texts.join(',')}`,
+    `--deliver=${settings.delivery}`,
   ];
   const child = spawnSync(process.execPath, args, {
     env: { ...process.env, WS_NO_BUFFER_UTIL: '1' },
@@ -223,11 +202,24 @@ function runWithoutAddons(settings: Settings): Results {
   return results;
 }
 
-function merge(into: Results['sections'], from: Results['sections'], variant: string): void {
-  for (const section of Object.keys(from) as Section[]) {
+const rename = (variant: string) => (variant === 'ws' ? 'wsNoAddons' : `${variant}NoAddonsRun`);
+
+/** Adds the child's pairs to the matching rows, its `ws` renamed `wsNoAddons` (and its ours kept apart). */
+function merge(into: Results['sections'], from: Results['sections']): void {
+  for (const section of SECTIONS) {
     for (const theirs of from[section]) {
-      const row = into[section].find((r) => r.size === theirs.size);
-      if (row !== undefined) row.metrics[variant] = theirs.metrics.ws;
+      const row: Row | undefined = into[section].find(
+        (r) => r.size === theirs.size && r.text === theirs.text,
+      );
+      if (row === undefined) continue;
+      for (const pair of theirs.pairs) {
+        // ours is the same code in both processes; its pair keeps the name `ours` on our side.
+        const a = pair.a === 'ws' ? 'wsNoAddons' : pair.a;
+        row.pairs.push({ ...pair, a, b: 'wsNoAddons' });
+      }
+      for (const [variant, metric] of Object.entries(theirs.metrics)) {
+        row.metrics[rename(variant)] = metric;
+      }
     }
   }
 }
@@ -242,6 +234,16 @@ function cpuStallMicros(): number | undefined {
   }
 }
 
+/** The checkout's commit and whether src/ or assembly/ differ from it; undefined without git. */
+function sourceVersion(): Results['source'] {
+  const cwd = fileURLToPath(new URL('../..', import.meta.url));
+  const git = (...args: string[]) => spawnSync('git', args, { cwd, encoding: 'utf8', timeout: 10_000 });
+  const head = git('rev-parse', '--short', 'HEAD');
+  if (head.status !== 0) return undefined;
+  const status = git('status', '--porcelain', '--', 'src', 'assembly');
+  return { commit: head.stdout.trim(), modified: status.status !== 0 || status.stdout.trim() !== '' };
+}
+
 async function main(): Promise<void> {
   const settings = settingsFromArgs();
   const childMode = argv.only === 'ws-no-addons';
@@ -249,11 +251,14 @@ async function main(): Promise<void> {
   const peer = peerInfo();
   if (!childMode && !wasmAvailable()) process.stderr.write('warning: WebAssembly kernels unavailable\n');
   if (!childMode && !peer.bufferutil) process.stderr.write('warning: ws runs without bufferutil here\n');
-  const withoutAddons = childMode || argv['no-child'] ? undefined : runWithoutAddons(settings);
-  if (!argv.json && !childMode) process.stderr.write('measuring ours and ws with bufferutil…\n');
   const stallBefore = cpuStallMicros();
   const startedAt = performance.now();
-  const sections = await measure(plan(settings, childMode), settings, !argv.json);
+  const wantsChild = !childMode && !argv['no-child'] && settings.sections.some((s) => s !== 'serverEncode');
+  if (wantsChild && !argv.json)
+    process.stderr.write('measuring ours and ws without add-ons (child process)…\n');
+  const withoutAddons = wantsChild ? runWithoutAddons(settings) : undefined;
+  if (!argv.json && !childMode) process.stderr.write('measuring ours and ws with bufferutil…\n');
+  const sections = measure(plan(settings, childMode), settings, !argv.json);
   const stallAfter = cpuStallMicros();
   const cpuPressure =
     stallBefore === undefined || stallAfter === undefined
@@ -266,12 +271,13 @@ async function main(): Promise<void> {
     wasm: wasmAvailable(),
     settings,
     peer,
+    source: childMode ? undefined : sourceVersion(),
     sections,
     cpuPressure,
   };
   if (withoutAddons !== undefined) {
     results.peerWithoutAddons = withoutAddons.peer;
-    merge(results.sections, withoutAddons.sections, 'wsNoAddons');
+    merge(results.sections, withoutAddons.sections);
   }
   const output = argv.json
     ? JSON.stringify({ ...results, goals: goalChecks(results) }, null, 2)

@@ -1,4 +1,8 @@
-// Results of the codec benchmark, the issue's goals, and their markdown rendering.
+// Results of the codec benchmark, the issue's goals, and their markdown rendering. Every
+// ratio is the median of per-round ratios of a pair (bench/support/paired.ts) with its
+// min–max; every table has A/A columns that show the noise of the same run.
+import type { Spread } from './paired.js';
+import type { Delivery } from './runners.js';
 import type { TextKind } from './workloads.js';
 import type { PeerInfo } from './ws-peer.js';
 
@@ -7,36 +11,69 @@ export const SECTIONS = ['decode', 'clientEncode', 'serverEncode'] as const;
 /** One of {@link SECTIONS}. */
 export type Section = (typeof SECTIONS)[number];
 
-/** Throughput of one task, from the frames and bytes it produced over the timed calls only. */
+/** A variant's median rate over the rounds of the pair that measured it against its peer. */
 export interface Metric {
+  /** Whole messages (decode) or frames (encode) per second. */
   framesPerSec: number;
   /** Payload megabytes (10^6 bytes) per second. */
   mbPerSec: number;
-  /** Relative margin of error of the per-call latency, in percent. */
-  rme: number;
-  samples: number;
-  /** Frames per second of every round, when the best of several is reported. */
-  rounds?: number[];
 }
 
-/** One payload size of a section: each variant's metric by name. */
+/** One paired comparison of a row: A ÷ B per round. */
+export interface PairResult {
+  a: string;
+  b: string;
+  /** A and B are the same code (two instances): the ratio shows the noise only. */
+  aa: boolean;
+  ratio: Spread;
+  ratios: number[];
+  /** The issue's minimum for this ratio, when it has one. */
+  goal?: number;
+}
+
+/** One payload size (and, for decode, one kind of text) of a section. */
 export interface Row {
   size: number;
+  text?: TextKind;
   metrics: Record<string, Metric | undefined>;
+  pairs: PairResult[];
 }
 
-/** A ratio ours ÷ theirs with the goal it is held to (if any). */
-export interface Ratio {
-  ours: string;
-  theirs: string;
-  label: string;
-  /** Minimum the issue asks for; undefined when the ratio is for information only. */
-  goal?: (size: number) => number;
+/** What a run measures, from the command line. */
+export interface Settings {
+  rounds: number;
+  /** Timed milliseconds per side per round. */
+  time: number;
+  /** Untimed milliseconds per side before a pair's first round. */
+  warmup: number;
+  sizes: number[];
+  sections: Section[];
+  texts: TextKind[];
+  delivery: Delivery;
 }
 
-/** Decode goals against ws with bufferutil: 3.5× at 16 B, 3× at 125 B, 2× at 1 KiB, 1× above. */
-export function decodeGoal(size: number): number {
-  return size <= 16 ? 3.5 : size <= 125 ? 3 : size <= 1024 ? 2 : 1;
+/** Everything a run measured; what `--json` prints. */
+export interface Results {
+  node: string;
+  platform: string;
+  cpu: string;
+  wasm: boolean;
+  settings: Settings;
+  peer: PeerInfo;
+  peerWithoutAddons?: PeerInfo;
+  /** `git rev-parse --short HEAD` and whether src/ or assembly/ had changes, when known. */
+  source?: { commit: string; modified: boolean };
+  sections: Record<Section, Row[]>;
+  /** Share of the measuring time during which some task waited for a CPU (Linux PSI). */
+  cpuPressure?: number;
+}
+
+/** Decode goals against ws with bufferutil (issue 12). */
+export function decodeGoal(size: number, text: TextKind): number {
+  if (size <= 125) return 5;
+  if (size <= 1024) return 3;
+  if (size <= 16 * 1024) return 2;
+  return text === 'ascii' ? 1.3 : 1;
 }
 
 /** Client encode goals against ws's Sender: 2× up to 1 KiB, 1× above. */
@@ -57,165 +94,158 @@ function rate(value: number): string {
   return value.toFixed(0);
 }
 
-function megabytes(value: number): string {
-  return value >= 100 ? value.toFixed(0) : value.toFixed(1);
-}
-
 /** `7.12 M/s · 114 MB/s`, or `—` when the variant did not run. */
 export function cell(metric: Metric | undefined, withBytes: boolean): string {
   if (metric === undefined) return '—';
   const frames = `${rate(metric.framesPerSec)}/s`;
-  return withBytes ? `${frames} · ${megabytes(metric.mbPerSec)} MB/s` : frames;
+  const mb = metric.mbPerSec >= 100 ? metric.mbPerSec.toFixed(0) : metric.mbPerSec.toFixed(1);
+  return withBytes ? `${frames} · ${mb} MB/s` : frames;
 }
 
-/** ours ÷ theirs in frames per second, or undefined when either is missing. */
-export function ratioOf(row: Row, ratio: Ratio): number | undefined {
-  const ours = row.metrics[ratio.ours];
-  const theirs = row.metrics[ratio.theirs];
-  if (ours === undefined || theirs === undefined || theirs.framesPerSec === 0) return undefined;
-  return ours.framesPerSec / theirs.framesPerSec;
+/** `4.12× (3.90–4.31)`: median of the per-round ratios and their min–max. */
+export function ratioCell(pair: PairResult | undefined): string {
+  if (pair === undefined) return '—';
+  const { median, min, max } = pair.ratio;
+  return `${median.toFixed(2)}× (${min.toFixed(2)}–${max.toFixed(2)})`;
 }
 
-/** A markdown table: one column per variant, one per ratio, and the goal of the first ratio with one. */
-export function markdownTable(
-  rows: readonly Row[],
-  columns: readonly { key: string; title: string }[],
-  ratios: readonly Ratio[],
-  withBytes: boolean,
-): string {
-  const goalRatio = ratios.find((r) => r.goal !== undefined);
-  const head = ['payload', ...columns.map((c) => c.title), ...ratios.map((r) => r.label)];
-  if (goalRatio !== undefined) head.push('goal', 'met');
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
-  for (const row of rows) {
-    const cells = [sizeLabel(row.size), ...columns.map((c) => cell(row.metrics[c.key], withBytes))];
-    for (const r of ratios) {
-      const value = ratioOf(row, r);
-      cells.push(value === undefined ? '—' : `${value.toFixed(2)}×`);
-    }
-    if (goalRatio?.goal !== undefined) {
-      const goal = goalRatio.goal(row.size);
-      const value = ratioOf(row, goalRatio);
-      cells.push(`≥ ${goal}×`, value === undefined ? '—' : value >= goal ? 'yes' : '**no**');
-    }
-    lines.push(`| ${cells.join(' | ')} |`);
-  }
-  return lines.join('\n');
+export function findPair(row: Row, a: string, b: string): PairResult | undefined {
+  return row.pairs.find((p) => p.a === a && p.b === b);
 }
 
-/** A footnote on noise: the worst round-to-round spread and the worst latency RME of the kept rounds. */
-export function noiseNote(rows: readonly Row[]): string {
-  let spread = 0;
-  let where = '';
-  let rme = 0;
-  for (const row of rows) {
-    for (const [variant, metric] of Object.entries(row.metrics)) {
-      if (metric === undefined) continue;
-      rme = Math.max(rme, metric.rme);
-      const rounds = metric.rounds ?? [];
-      if (rounds.length < 2) continue;
-      const ratio = Math.max(...rounds) / Math.min(...rounds) - 1;
-      if (ratio > spread) {
-        spread = ratio;
-        where = `${variant} at ${sizeLabel(row.size)}`;
-      }
-    }
-  }
-  const kept = `latency RME in the kept rounds ≤ ±${rme.toFixed(1)}%.`;
-  if (where === '') return `Noise: ${kept}`;
-  return `Noise: worst spread between rounds (max ÷ min − 1) ${(spread * 100).toFixed(0)}% (${where}); ${kept}`;
-}
-
-/** What a run measures, from the command line. */
-export interface Settings {
-  rounds: number;
-  time: number;
-  warmup: number;
-  sizes: number[];
-  sections: Section[];
-  text: TextKind;
-}
-
-/** Everything a run measured; what `--json` prints. */
-export interface Results {
-  node: string;
-  platform: string;
-  cpu: string;
-  wasm: boolean;
-  settings: Settings;
-  peer: PeerInfo;
-  peerWithoutAddons?: PeerInfo;
-  sections: Record<Section, Row[]>;
-  /** Share of the measuring time during which some task waited for a CPU (Linux PSI). */
-  cpuPressure?: number;
+interface Column {
+  title: string;
+  value(row: Row): string;
 }
 
 interface SectionView {
   key: Section;
   title: string;
   what: string;
-  columns: { key: string; title: string }[];
-  ratios: Ratio[];
   withBytes: boolean;
+  columns: Column[];
+  /** The pair the goal is checked on. */
+  goalPair: [string, string];
 }
+
+const metricColumn = (key: string, title: string, withBytes: boolean): Column => ({
+  title,
+  value: (row) => cell(row.metrics[key], withBytes),
+});
+const pairColumn = (a: string, b: string, title: string): Column => ({
+  title,
+  value: (row) => ratioCell(findPair(row, a, b)),
+});
 
 const SECTION_VIEWS: SectionView[] = [
   {
     key: 'decode',
-    title: 'Decode: masked client text frames (parse + unmask + UTF-8), server role',
+    title: 'Decode: masked client text messages, server role, doing what ws’s Receiver does',
     what:
-      'Ours: `FrameParser({ role: "server", validateUtf8: buffer.isUtf8 })` as our Node server configures it (wasm kernels; whole text messages ≥ 1 KiB checked by simdutf), and `{ wasm: false }` without a validator = ts; ws: `Receiver({ isServer: true })` fed by `write()`. ' +
-      'Each task pushes one ~64 KiB chunk (1 MiB frames: a 4-frame stream cut into ~64 KiB chunks), a fresh copy written untimed before each task for both sides; ' +
-      'consumers count frames and add up payload lengths.',
-    columns: [
-      { key: 'ours', title: 'ours wasm' },
-      { key: 'oursTs', title: 'ours ts' },
-      { key: 'ws', title: 'ws + bufferutil' },
-      { key: 'wsNoAddons', title: 'ws, no add-ons' },
-    ],
-    ratios: [
-      { ours: 'ours', theirs: 'ws', label: 'wasm ÷ ws', goal: decodeGoal },
-      { ours: 'oursTs', theirs: 'ws', label: 'ts ÷ ws' },
-      { ours: 'ours', theirs: 'wsNoAddons', label: 'wasm ÷ ws (no add-ons)' },
-    ],
+      'Ours: `FrameParser({ role: "server", validateUtf8: buffer.isUtf8 })` into `MessageAssembler`, as our Node server sets them up (ts: `wasm: false`, no validator); ' +
+      'ws: `Receiver({ isServer: true })` fed by `write()`. Both hand the consumer one payload view per whole message, messages cut by chunk boundaries reassembled, UTF-8 checked; ' +
+      'the consumer counts messages and bytes. Each task pushes one ~64 KiB chunk, cut inside headers and payloads (16 B–16 KiB: a 5-chunk cycle whose cuts fall 1 byte into a header, at its last byte, mid-payload, at a frame start, 2 bytes in; 1 MiB: 4 frames in 64 KiB chunks, the cut next to each frame start moved into its header); ' +
+      'a fresh copy of the next chunk is written untimed before each task for both sides (ws unmasks in place).',
     withBytes: true,
+    goalPair: ['ours', 'ws'],
+    columns: [
+      metricColumn('ours', 'ours', true),
+      metricColumn('ws', 'ws + bufferutil', true),
+      pairColumn('ours', 'ws', 'ours ÷ ws'),
+      pairColumn('ws', 'ws', 'A/A ws ÷ ws'),
+      pairColumn('ours', 'ours', 'A/A ours ÷ ours'),
+      pairColumn('oursTs', 'ws', 'ts ÷ ws'),
+      pairColumn('ours', 'wsNoAddons', 'ours ÷ ws (no add-ons)'),
+      pairColumn('wsNoAddons', 'wsNoAddons', 'A/A (no add-ons)'),
+    ],
   },
   {
     key: 'clientEncode',
     title: 'Client encode: masked binary frame',
     what:
       'Ours, client path: `encodeMaskedFrameInto` a shared 64 KiB batch, as `Protocol` masks client frames up to 16 KiB (larger: `encodeFrame`); ' +
-      'ours, one frame: `encodeFrame(2, payload, { mask: true, allocate: Buffer.allocUnsafe })` (and `wasm: false`); ' +
+      'ours, one frame: `encodeFrame(2, payload, { mask: true, allocate: Buffer.allocUnsafe })`; ' +
       'ws: `Sender.frame(payload, { fin: true, mask: true, opcode: 2, readOnly: true, rsv1: false })`.',
-    columns: [
-      { key: 'oursBatch', title: 'ours, client path' },
-      { key: 'ours', title: 'ours, one frame' },
-      { key: 'oursTs', title: 'ours wasm:false' },
-      { key: 'ws', title: 'ws + bufferutil' },
-      { key: 'wsNoAddons', title: 'ws, no add-ons' },
-    ],
-    ratios: [
-      { ours: 'oursBatch', theirs: 'ws', label: 'client path ÷ ws', goal: clientEncodeGoal },
-      { ours: 'ours', theirs: 'ws', label: 'one frame ÷ ws' },
-      { ours: 'oursTs', theirs: 'ws', label: 'wasm:false ÷ ws' },
-      { ours: 'ours', theirs: 'wsNoAddons', label: 'ours ÷ ws (no add-ons)' },
-    ],
     withBytes: false,
+    goalPair: ['oursBatch', 'ws'],
+    columns: [
+      metricColumn('oursBatch', 'ours, client path', false),
+      metricColumn('ws', 'ws + bufferutil', false),
+      pairColumn('oursBatch', 'ws', 'client path ÷ ws'),
+      pairColumn('ws', 'ws', 'A/A ws ÷ ws'),
+      pairColumn('ours', 'ws', 'one frame ÷ ws'),
+      pairColumn('oursBatch', 'wsNoAddons', 'client path ÷ ws (no add-ons)'),
+      pairColumn('wsNoAddons', 'wsNoAddons', 'A/A (no add-ons)'),
+    ],
   },
   {
     key: 'serverEncode',
     title: 'Server encode: unmasked binary frame',
     what: 'Ours: `encodeFrame(2, payload)`; ws: `Sender.frame(payload, { mask: false, … })`. No goal set.',
-    columns: [
-      { key: 'ours', title: 'ours' },
-      { key: 'ws', title: 'ws' },
-    ],
-    ratios: [{ ours: 'ours', theirs: 'ws', label: 'ours ÷ ws' }],
     withBytes: false,
+    goalPair: ['', ''],
+    columns: [
+      metricColumn('ours', 'ours', false),
+      metricColumn('ws', 'ws', false),
+      pairColumn('ours', 'ws', 'ours ÷ ws'),
+      pairColumn('ws', 'ws', 'A/A ws ÷ ws'),
+    ],
   },
 ];
 
-/** The whole report in markdown: peer and machine, one table per section, the goals. */
+function table(rows: readonly Row[], view: SectionView): string {
+  const head = ['payload', ...view.columns.map((c) => c.title), 'goal', 'met'];
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`];
+  for (const row of rows) {
+    const goalPair = findPair(row, ...view.goalPair);
+    const goal = goalPair?.goal;
+    lines.push(
+      `| ${[
+        sizeLabel(row.size),
+        ...view.columns.map((c) => c.value(row)),
+        goal === undefined ? '—' : `≥ ${goal}×`,
+        goal === undefined || goalPair === undefined ? '—' : goalPair.ratio.median >= goal ? 'yes' : '**no**',
+      ].join(' | ')} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** One goal of the issue held against one measured median ratio. */
+export interface GoalCheck {
+  section: Section;
+  size: number;
+  text?: TextKind;
+  versus: string;
+  ratio: number;
+  goal: number;
+  met: boolean;
+}
+
+/** Every goal of the issue that this run can check. */
+export function goalChecks(results: Results): GoalCheck[] {
+  const checks: GoalCheck[] = [];
+  for (const section of SECTIONS) {
+    for (const row of results.sections[section]) {
+      for (const pair of row.pairs) {
+        if (pair.goal === undefined) continue;
+        const { median } = pair.ratio;
+        checks.push({
+          section,
+          size: row.size,
+          text: row.text,
+          versus: pair.b,
+          ratio: median,
+          goal: pair.goal,
+          met: median >= pair.goal,
+        });
+      }
+    }
+  }
+  return checks;
+}
+
+/** The whole report in markdown: peer and machine, one table per section (and text kind), the goals. */
 export function render(results: Results): string {
   const { peer, settings } = results;
   const noAddons = results.peerWithoutAddons;
@@ -224,13 +254,17 @@ export function render(results: Results): string {
   out.push(
     `Peer: ${peer.name}, with bufferutil (${peer.bufferutil ? 'native addon loaded' : '**NOT loaded**'}, this process)` +
       (noAddons
-        ? ` and without it (child process, WS_NO_BUFFER_UTIL=1, bufferutil loaded: ${noAddons.bufferutil})`
+        ? ` and without it (a child process with WS_NO_BUFFER_UTIL=1 running ours and ws again, bufferutil loaded: ${noAddons.bufferutil})`
         : '') +
       `; ws validates UTF-8 with ${utf8}.`,
-    `Node ${results.node}, ${results.platform}, ${results.cpu}; ours: ${results.wasm ? 'WebAssembly kernels' : '**WebAssembly unavailable: TS fallback**'}.`,
-    `tinybench: best of ${settings.rounds} rounds of ${settings.time} ms per task (${settings.warmup} ms warm-up in the first), ` +
-      `one task ≈ 64 KiB of payload; text payloads: ${settings.text}. ` +
-      'Rates are whole frames per second and payload MB (10^6 B) per second; ratios are ours ÷ theirs in frames per second.',
+    `Node ${results.node}, ${results.platform}, ${results.cpu}; ours: ${results.wasm ? 'WebAssembly kernels' : '**WebAssembly unavailable: TS fallback**'}` +
+      (results.source
+        ? `; commit ${results.source.commit}${results.source.modified ? ' with local changes' : ''}`
+        : '') +
+      '.',
+    `Paired: per pair, ${settings.rounds} rounds of ${settings.time} ms per side (A then B, then B then A, …) after ${settings.warmup} ms of warm-up each; ` +
+      'a ratio is the median of the per-round ratios, (min–max) after it; A/A columns pair a runner with a second instance of itself. ' +
+      `Rates are each side's median; one task ≈ 64 KiB of payload. Text delivered as ${settings.delivery === 'view' ? 'payload views (neither side decodes to a string)' : 'strings (ours `TextDecoder`, ws `data.toString()`)'}.`,
   );
   if (results.cpuPressure !== undefined) {
     out.push(
@@ -240,47 +274,31 @@ export function render(results: Results): string {
   for (const view of SECTION_VIEWS) {
     const rows = results.sections[view.key];
     if (rows.length === 0) continue;
-    out.push('', `## ${view.title}`, '', view.what, '');
-    out.push(markdownTable(rows, view.columns, view.ratios, view.withBytes), '', noiseNote(rows));
-  }
-  const goals: string[] = [];
-  for (const view of SECTION_VIEWS) {
-    const checks = goalChecks(results).filter((check) => check.section === view.key);
-    if (checks.length === 0) continue;
-    const missed = checks.filter((check) => !check.met).map((check) => sizeLabel(check.size));
-    goals.push(
-      `- ${view.title.split(':')[0]} vs ${checks[0].versus}: ` +
-        (missed.length === 0 ? 'all met' : `missed at ${missed.join(', ')}`),
-    );
-  }
-  out.push('', '## Goals', '', ...goals);
-  return out.join('\n');
-}
-
-/** One goal of the issue held against one measured ratio. */
-export interface GoalCheck {
-  section: Section;
-  size: number;
-  /** The peer the goal is set against, e.g. `ws + bufferutil`. */
-  versus: string;
-  /** ours ÷ theirs in frames per second; 0 when either side did not run. */
-  ratio: number;
-  goal: number;
-  met: boolean;
-}
-
-/** Every goal of the issue that this run can check. */
-export function goalChecks(results: Results): GoalCheck[] {
-  const checks: GoalCheck[] = [];
-  for (const view of SECTION_VIEWS) {
-    const ratio = view.ratios.find((r) => r.goal !== undefined);
-    if (ratio?.goal === undefined) continue;
-    const versus = view.columns.find((c) => c.key === ratio.theirs)?.title ?? ratio.theirs;
-    for (const row of results.sections[view.key]) {
-      const value = ratioOf(row, ratio) ?? 0;
-      const goal = ratio.goal(row.size);
-      checks.push({ section: view.key, size: row.size, versus, ratio: value, goal, met: value >= goal });
+    const groups = view.key === 'decode' ? settings.texts : [undefined];
+    for (const text of groups) {
+      const chosen = rows.filter((r) => r.text === text);
+      if (chosen.length === 0) continue;
+      out.push('', `## ${view.title}${text === undefined ? '' : `, ${text} text`}`, '', view.what, '');
+      out.push(table(chosen, view));
     }
   }
-  return checks;
+  const checks = goalChecks(results);
+  if (checks.length > 0) {
+    const missed = checks.filter((c) => !c.met);
+    out.push(
+      '',
+      '## Goals',
+      '',
+      missed.length === 0
+        ? `All ${checks.length} goals met.`
+        : `${checks.length - missed.length} of ${checks.length} goals met; missed: ` +
+            missed
+              .map(
+                (c) =>
+                  `${c.section}${c.text ? ` ${c.text}` : ''} ${sizeLabel(c.size)} (${c.ratio.toFixed(2)}× < ${c.goal}×)`,
+              )
+              .join(', '),
+    );
+  }
+  return out.join('\n');
 }

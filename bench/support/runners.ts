@@ -1,6 +1,6 @@
 // What one benchmark task does, for us and for ws, with counters the smoke test checks.
-// A runner's `prepare()` runs untimed before each call of `run()` (tinybench's beforeEach);
-// `run()` is the timed work, about 64 KiB of payload.
+// A runner's `prepare()` runs untimed before each call of `run()`; `run()` is the timed
+// work, about 64 KiB of payload.
 import { isUtf8 } from 'node:buffer';
 import {
   type EncodeOptions,
@@ -8,8 +8,8 @@ import {
   encodeMaskedFrameInto,
   headerLength,
 } from '../../src/codec/encoder.js';
-import type { WebSocketError } from '../../src/codec/errors.js';
-import { FrameParser, type FramePiece, type FrameSink } from '../../src/codec/frame-parser.js';
+import { FrameParser } from '../../src/codec/frame-parser.js';
+import { MessageAssembler } from '../../src/codec/message-assembler.js';
 import { type DecodeSet, encodesPerTask } from './workloads.js';
 import { Receiver, Sender, type WsFrameOptions } from './ws-peer.js';
 
@@ -19,7 +19,7 @@ export interface Runner {
   prepare(): void;
   /** Timed: one task's work. */
   run(): void;
-  /** Whole frames decoded or encoded. */
+  /** Whole messages decoded, or frames encoded. */
   frames: number;
   /** Payload bytes decoded or encoded. */
   bytes: number;
@@ -49,60 +49,95 @@ class ChunkFeeder {
   }
 }
 
-/** Counts frames and payload bytes: the least a consumer does with each piece. */
-class CountingSink implements FrameSink {
-  frames = 0;
+/**
+ * What a decode consumer gets per whole message: the payload view (as ws's Receiver hands
+ * it out: a Buffer, UTF-8 already checked), or with `string` delivery the text decoded.
+ */
+export type MessageConsumer = (data: Uint8Array | string) => void;
+
+/** How decoded text reaches the consumer: `view` (ws's Receiver's work) or `string` (both decode). */
+export type Delivery = 'view' | 'string';
+
+/** The timed consumer: counts messages and their payload bytes, the least any user does. */
+class MessageCounter {
+  messages = 0;
   bytes = 0;
-  failure: WebSocketError | null = null;
-  frame(piece: FramePiece): void {
-    // Large frames arrive in pieces as their bytes do; the frame counts once, at its end.
-    this.bytes += piece.end - piece.start;
-    if (piece.last) this.frames++;
-  }
-  error(error: WebSocketError): void {
-    this.failure = error;
-  }
+  readonly consume: MessageConsumer = (data) => {
+    this.messages++;
+    this.bytes += data.length;
+  };
 }
 
-/** Our `FrameParser({ role: 'server' })`, one chunk pushed per task. */
-export function oursDecode(set: DecodeSet, wasm: boolean): Runner {
+const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
+
+/**
+ * Our `FrameParser` + `MessageAssembler` as our Node server sets them up (role server,
+ * `buffer.isUtf8` for whole text messages from 1 KiB; `wasm: false` is pure TS with no
+ * validator): one view per whole message, messages cut by chunks reassembled. With `string`
+ * delivery each text message is decoded with `TextDecoder`, as our protocol does.
+ */
+export function oursDecode(
+  set: DecodeSet,
+  wasm: boolean,
+  delivery: Delivery = 'view',
+  consumer?: MessageConsumer,
+): Runner {
   const feeder = new ChunkFeeder(set);
-  const sink = new CountingSink();
-  // As the Node server configures it: buffer.isUtf8 for long whole text messages; ts stays pure.
-  const parser = new FrameParser(sink, { role: 'server', wasm, validateUtf8: wasm ? isUtf8 : undefined });
+  const counter = new MessageCounter();
+  const consume = consumer ?? counter.consume;
+  let failure: unknown = null;
+  const assembler = new MessageAssembler({
+    message: (_opcode, data) => consume(delivery === 'string' ? textDecoder.decode(data) : data),
+    control: () => {},
+    error: (error) => {
+      failure ??= error;
+    },
+  });
+  const parser = new FrameParser(assembler, {
+    role: 'server',
+    wasm,
+    validateUtf8: wasm ? isUtf8 : undefined,
+  });
   return {
     prepare: () => feeder.refresh(),
     run: () => parser.push(feeder.next()),
     get frames() {
-      return sink.frames;
+      return counter.messages;
     },
     get bytes() {
-      return sink.bytes;
+      return counter.bytes;
     },
     get failure() {
-      return sink.failure;
+      return failure;
     },
   };
 }
 
-/** ws's `Receiver` as a server uses it (`maxPayload` 0, UTF-8 checked), one `write()` per task. */
-export function wsDecode(set: DecodeSet): Runner {
+/**
+ * ws's `Receiver` as a ws server uses it (`maxPayload` 0, UTF-8 checked), one `write()` per
+ * task, its `'message'` Buffer handed on; with `string` delivery `data.toString()`, what a ws
+ * user calls.
+ */
+export function wsDecode(set: DecodeSet, delivery: Delivery = 'view', consumer?: MessageConsumer): Runner {
   const feeder = new ChunkFeeder(set);
+  const counter = new MessageCounter();
+  const consume = consumer ?? counter.consume;
   const receiver = new Receiver({ isServer: true, maxPayload: 0, skipUTF8Validation: false });
   const runner: Runner = {
     prepare: () => feeder.refresh(),
     // The path ws's WebSocket takes for every socket chunk (`socketOnData`).
     run: () => receiver.write(feeder.next()),
-    frames: 0,
-    bytes: 0,
+    get frames() {
+      return counter.messages;
+    },
+    get bytes() {
+      return counter.bytes;
+    },
     failure: null,
   };
-  receiver.on('message', (data) => {
-    runner.frames++;
-    runner.bytes += data.length;
-  });
+  receiver.on('message', (data) => consume(delivery === 'string' ? data.toString() : data));
   receiver.on('error', (error) => {
-    runner.failure = error;
+    runner.failure ??= error;
   });
   return runner;
 }

@@ -1,6 +1,7 @@
 // The bytes the codec benchmark feeds both sides: text payloads of an exact size, masked
 // client frames built byte by byte (independently of src/codec, so a bug in our encoder
-// cannot make both sides agree on wrong input), and the ~64 KiB chunks a decode task pushes.
+// cannot make both sides agree on wrong input), and the ~64 KiB chunks a decode task pushes,
+// cut inside headers and payloads at every size.
 
 /** Bytes of work one benchmark task aims at: tinybench's per-call overhead dwarfs a 16 B frame. */
 export const TASK_BYTES = 64 * 1024;
@@ -75,6 +76,9 @@ export function maskedFrame(opcode: number, payload: Uint8Array, key: Uint8Array
   return frame;
 }
 
+/** Where a chunk boundary falls: at a frame's start, inside its header, or inside its payload. */
+export type CutKind = 'frame' | 'header' | 'payload';
+
 /** A cycle of chunks that a decode task pushes one at a time, with what they must decode to. */
 export interface DecodeSet {
   /** Payload size of every frame. */
@@ -84,7 +88,10 @@ export interface DecodeSet {
   readonly payload: Buffer;
   /** The masked chunks, never modified: runners refresh their own copies from these. */
   readonly chunks: readonly Buffer[];
-  /** Whole text frames in one pass over `chunks`. */
+  /** Where each frame starts in the stream the chunks were cut from, and its header length. */
+  readonly frameStarts: readonly number[];
+  readonly headerBytes: number;
+  /** Whole text frames (= messages) in one pass over `chunks`. */
   readonly framesPerCycle: number;
   /** Payload bytes in one pass over `chunks`. */
   readonly payloadBytesPerCycle: number;
@@ -92,11 +99,23 @@ export interface DecodeSet {
 
 /** Frames in the stream when one frame is larger than a task: several, so chunks cut headers. */
 const LARGE_FRAME_STREAM = 4;
+/** Chunks per cycle when frames are small: enough for every cut position of {@link smallCut}. */
+const SMALL_FRAME_CHUNKS = 5;
 
 /**
- * Masked text frames of `size` bytes: whole frames packed into one ~64 KiB chunk when a
- * frame fits, else a stream of several frames cut into ~64 KiB chunks (so frames and
- * headers straddle chunk boundaries as they do on a socket). Each frame has its own key.
+ * Where the k-th boundary goes inside the frame it falls in (header `h`, payload `size`):
+ * in turn one byte into the header, its last byte, mid-payload, the frame's start, two bytes
+ * in. So every size has chunks that end inside a header and inside a payload.
+ */
+function smallCut(k: number, h: number, size: number): number {
+  const offsets = [1, h - 1, h + Math.floor(size / 2), 0, 2];
+  return offsets[k % offsets.length];
+}
+
+/**
+ * Masked text frames of `size` bytes cut into ~64 KiB chunks whose boundaries split headers
+ * and payloads at every size (see {@link smallCut}; for frames larger than a chunk, the cut
+ * nearest each frame's start is moved into that frame's header). Each frame has its own key.
  */
 export function buildDecodeSet(size: number, kind: TextKind, seed = 0x77a5): DecodeSet {
   const payload = textPayload(size, kind);
@@ -107,16 +126,76 @@ export function buildDecodeSet(size: number, kind: TextKind, seed = 0x77a5): Dec
     return key;
   };
   const frameBytes = maskedFrame(1, payload, newKey()).length;
-  const frameCount =
-    frameBytes <= TASK_BYTES ? Math.max(1, Math.round(TASK_BYTES / frameBytes)) : LARGE_FRAME_STREAM;
-  const stream = Buffer.concat(Array.from({ length: frameCount }, () => maskedFrame(1, payload, newKey())));
-  const chunkCount = Math.max(1, Math.round(stream.length / TASK_BYTES));
-  const chunkBytes = Math.ceil(stream.length / chunkCount);
+  const headerBytes = frameBytes - size;
+  const large = frameBytes > TASK_BYTES;
+  const frameCount = large
+    ? LARGE_FRAME_STREAM
+    : Math.max(1, Math.round((SMALL_FRAME_CHUNKS * TASK_BYTES) / frameBytes));
+  const frames = Array.from({ length: frameCount }, () => maskedFrame(1, payload, newKey()));
+  const stream = Buffer.concat(frames);
+  const frameStarts = frames.map((_, i) => i * frameBytes);
+  const cuts = large
+    ? largeFrameCuts(stream.length, frameStarts)
+    : smallFrameCuts(stream.length, frameBytes, headerBytes, size);
   const chunks: Buffer[] = [];
-  for (let at = 0; at < stream.length; at += chunkBytes) {
-    chunks.push(Buffer.from(stream.subarray(at, Math.min(at + chunkBytes, stream.length))));
+  let at = 0;
+  for (const cut of [...cuts, stream.length]) {
+    chunks.push(Buffer.from(stream.subarray(at, cut)));
+    at = cut;
   }
-  return { size, kind, payload, chunks, framesPerCycle: frameCount, payloadBytesPerCycle: frameCount * size };
+  return {
+    size,
+    kind,
+    payload,
+    chunks,
+    frameStarts,
+    headerBytes,
+    framesPerCycle: frameCount,
+    payloadBytesPerCycle: frameCount * size,
+  };
+}
+
+function smallFrameCuts(
+  streamBytes: number,
+  frameBytes: number,
+  headerBytes: number,
+  size: number,
+): number[] {
+  const cuts: number[] = [];
+  const chunkCount = Math.max(1, Math.round(streamBytes / TASK_BYTES));
+  for (let k = 1; k < chunkCount; k++) {
+    const frameStart = Math.floor((k * streamBytes) / chunkCount / frameBytes) * frameBytes;
+    const cut = frameStart + smallCut(k - 1, headerBytes, size);
+    if (cut > (cuts.at(-1) ?? 0) && cut < streamBytes) cuts.push(cut);
+  }
+  return cuts;
+}
+
+function largeFrameCuts(streamBytes: number, frameStarts: readonly number[]): number[] {
+  const cuts: number[] = [];
+  for (let cut = TASK_BYTES; cut <= streamBytes - TASK_BYTES / 2; cut += TASK_BYTES) cuts.push(cut);
+  // Into each later frame's header, rotating 1, 2, 3 bytes in (headers are 14 bytes here).
+  frameStarts.slice(1).forEach((start, i) => {
+    let nearest = 0;
+    for (let j = 1; j < cuts.length; j++) {
+      if (Math.abs(cuts[j] - start) < Math.abs(cuts[nearest] - start)) nearest = j;
+    }
+    cuts[nearest] = start + 1 + (i % 3);
+  });
+  return cuts.sort((a, b) => a - b);
+}
+
+/** Where each boundary between `set`'s chunks falls (what the harness tests check). */
+export function cutKinds(set: DecodeSet): CutKind[] {
+  const kinds: CutKind[] = [];
+  let at = 0;
+  for (const chunk of set.chunks.slice(0, -1)) {
+    at += chunk.length;
+    let start = 0;
+    for (const s of set.frameStarts) if (s <= at) start = s;
+    kinds.push(at === start ? 'frame' : at - start < set.headerBytes ? 'header' : 'payload');
+  }
+  return kinds;
 }
 
 /** Frames one encode task produces at `size`: about 64 KiB of payload, at least one. */
