@@ -7,6 +7,7 @@ import type { ServerTlsOptions } from '../server/types.js';
 import type { Handler } from '../session/types.js';
 import { type Command, type CommandIO, EXIT_FAILURE, EXIT_USAGE, UsageError } from './command.js';
 import { checkKeyPair, readCertificates, readPrivateKey } from './tls-files.js';
+import { MAX_WORKERS, parseWorkerCount, serveOnWorkers, withWorkersValue } from './workers.js';
 
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_PORT = 8080;
@@ -32,7 +33,10 @@ Options:
   --no-deflate         do not negotiate permessage-deflate (RFC 7692); by default a
                        client's offer is accepted and messages from 1 KiB up are compressed
   --h2                 also accept WebSockets over HTTP/2 (RFC 8441); not implemented yet
-  --workers N          run N worker processes; not implemented yet
+  --workers [N]        run N worker processes (node:cluster) sharing the port; with no N
+                       (or "auto"), one per core. Each worker prints "worker PID listening"
+                       on stderr and closes its sessions with 1001 "worker PID shutting
+                       down"; a worker that exits is replaced
   -h, --help           show this help
 
 Exit status: 0 after SIGINT or SIGTERM, 1 when it cannot listen (e.g. the port is in use),
@@ -72,7 +76,13 @@ async function serve(args: string[], io: CommandIO): Promise<number> {
   }
   // Refuse rather than pretend: a flag that is accepted must do what it says.
   if (values.h2) return notImplemented(io, '--h2');
-  if (values.workers !== undefined) return notImplemented(io, '--workers');
+  const workers = values.workers === undefined ? undefined : parseWorkerCount(values.workers);
+  if (workers === null) {
+    return usageError(
+      io,
+      `--workers must be an integer from 1 to ${MAX_WORKERS} (or no value: one per core), got ${values.workers}`,
+    );
+  }
 
   const host = values.host ?? DEFAULT_HOST;
   if (host === '') return usageError(io, '--host must not be empty');
@@ -117,6 +127,7 @@ async function serve(args: string[], io: CommandIO): Promise<number> {
     // Options the checks above let through; every one comes from the command line.
     return usageError(io, (error as Error).message);
   }
+  if (workers !== undefined) return serveOnWorkers({ server, count: workers, args, io });
   const stopped = new Promise<void>((resolve) => io.onStop(() => resolve()));
   let url: string;
   try {
@@ -134,7 +145,7 @@ async function serve(args: string[], io: CommandIO): Promise<number> {
 
 function parse(args: string[]) {
   return parseArgs({
-    args,
+    args: withWorkersValue(args),
     strict: true,
     allowPositionals: false,
     options: {

@@ -217,7 +217,7 @@ describe('wasmws serve arguments', () => {
 
   it.each([
     [['--h2'], /--h2 is not implemented yet/],
-    [['--workers', '4'], /--workers is not implemented yet/],
+    [['--workers', '0'], /--workers must be an integer from 1/],
     [['--port', 'http'], /--port must be an integer/],
     [['--port', '65536'], /--port must be an integer/],
     [['--port', '-1'], /--port/],
