@@ -165,6 +165,19 @@ describe('wasmws serve --workers (the built program)', () => {
     expect(await server.exited).toBe(0);
   });
 
+  it('--workers 1 under --port 0: the only worker killed, its replacement listens on the same port', async () => {
+    // With no worker left, cluster drops the port-0 handle; the replacement must ask for the port itself.
+    const { server, url, listening } = await startWorkers(['--workers', '1'], 1);
+    const [killed] = [...listening.keys()] as [number];
+    process.kill(killed, 'SIGKILL');
+    await server.waitFor(new RegExp(`(${LISTENING.source}[\\s\\S]*){2}`), 'stderr');
+    expect([...listeningWorkers(server).values()]).toEqual([url, url]);
+    const connection = await openEcho(url);
+    server.child.kill('SIGTERM');
+    expect(await shutdownPids([connection])).not.toContain(killed);
+    expect(await server.exited).toBe(0);
+  });
+
   it('--workers alone runs one worker per core, and works with --tls-cert/--tls-key and --no-deflate', async () => {
     const cores = availableParallelism();
     const { server, url, listening } = await startWorkers(
