@@ -1,23 +1,28 @@
 // The end-to-end echo benchmark against ws (`npm run bench:echo`), over 127.0.0.1 only:
-// - throughput: our server and ws's WebSocketServer, each driven by the ws client and by
-//   ours, at 64 B and 16 KiB, one connection with 64 messages in flight and 100 connections
-//   with 4 each. Servers and load generators run in child processes (bench/echo/), so the
-//   two sides use the two cores as in a deployment; this process only orchestrates.
+// - throughput (echo/sliced.ts): our server, ws's and any other of echo/servers.ts's
+//   kinds, plus a second ws server as the A/A check, all up at once and measured in
+//   interleaved slices; text and binary, 64 B to 16 KiB, 1 to 500 connections; load from
+//   our cheap raw load generator (echo/raw-client.ts) and from the ws client; messages/s
+//   and the server process's CPU per message, ratios per round against ws.
 // - memory: RSS per idle connection at 10 000 connections, per server, in fresh processes.
-// - deflate (not run by default): throughput as above with permessage-deflate negotiated by
-//   both ends, on compressible JSON: 1 KiB and 64 KiB, one connection and 100 (issue 9).
+// - clients (not run by default): our client against ws's, each driving both servers (one
+//   load process per round, servers one after the other).
+// - deflate (not run by default): throughput as in `clients` with permessage-deflate
+//   negotiated by both ends, on compressible JSON: 1 KiB and 64 KiB, one connection and 100.
 // - deflate-memory (not run by default): RSS per idle connection at 1 000 connections with
 //   permessage-deflate negotiated and one compressed message exchanged each way.
 // It prints the peer, markdown tables with ours, ws, the ratio and the goal, and exits 1
 // if any echo check failed (a benchmark that measured nothing must not look like one).
 //
-// Options: --json (results as JSON only), --quick (short smoke run), --rounds=N (default 4),
-// --duration=MS per round (default 1000), --warmup=MS per round (default 500),
-// --idle=N connections (default 10000), --deflate-idle=N (default 1000),
-// --sections=throughput,memory[,deflate,deflate-memory] (default throughput,memory),
-// --workloads=64B-1x64,16KiB-1x64,64B-100x4,16KiB-100x4,json1KiB-1x64,json64KiB-1x16,json1KiB-100x4
-// (each section runs the selected ones of its own), --full-check-every=N (default 64),
-// --profile=DIR (run our server with --cpu-prof, profiles written to DIR).
+// Options: --json (results as JSON only), --quick (short smoke run), --rounds=N (default 5),
+// --duration=MS per round or slice (default 1000), --warmup=MS per round or slice (default
+// 300), --idle=N connections (default 10000), --deflate-idle=N (default 1000),
+// --sections=throughput,memory[,clients,deflate,deflate-memory] (default throughput,memory),
+// --workloads=KEY,... (each section runs the selected ones of its own; keys in
+// echo/sliced.ts and echo/report.ts), --servers=ours,ws,wasmws-ws (default: every kind
+// built here), --aa=ws|none (the A/A twin, default ws), --loaders=raw,ws,
+// --full-check-every=N (default 64), --profile=DIR (run our server with --cpu-prof,
+// profiles written to DIR).
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
@@ -37,16 +42,19 @@ import {
   WORKLOADS,
   type Workload,
 } from './echo/report.js';
+import { SERVER_KINDS, type ServerKind, serverAvailable } from './echo/servers.js';
+import { LOADERS, type Loader } from './echo/slice-load.js';
+import { measureSliced, SLICED_WORKLOADS, type SlicedServer } from './echo/sliced.js';
 import type { PeerInfo } from './support/ws-peer.js';
 
 const SERVER_SCRIPT = new URL('./echo/server-process.js', import.meta.url);
 const LOAD_SCRIPT = new URL('./echo/load-process.js', import.meta.url);
 const SIDES: readonly Side[] = ['ours', 'ws'];
-const SECTION_NAMES = ['throughput', 'memory', 'deflate', 'deflate-memory'];
+const SECTION_NAMES = ['throughput', 'memory', 'clients', 'deflate', 'deflate-memory'];
 /** The default run: what the figures published so far were measured with. */
 const DEFAULT_SECTIONS = ['throughput', 'memory'];
 /** The whole run may not take longer than this; children are killed and the run fails after it. */
-const RUN_LIMIT_MS = 10 * 60 * 1000;
+const RUN_LIMIT_MS = 25 * 60 * 1000;
 /** File descriptors each process keeps beyond its connections (listeners, pipes, stdio, libuv). */
 const FD_MARGIN = 256;
 
@@ -60,7 +68,13 @@ const { values: argv } = parseArgs({
     idle: { type: 'string' },
     'deflate-idle': { type: 'string' },
     sections: { type: 'string', default: DEFAULT_SECTIONS.join(',') },
-    workloads: { type: 'string', default: ALL_WORKLOADS.map((w) => w.key).join(',') },
+    workloads: {
+      type: 'string',
+      default: [...SLICED_WORKLOADS, ...ALL_WORKLOADS].map((w) => w.key).join(','),
+    },
+    servers: { type: 'string' },
+    aa: { type: 'string', default: 'ws' },
+    loaders: { type: 'string', default: LOADERS.join(',') },
     'full-check-every': { type: 'string', default: '64' },
     profile: { type: 'string' },
   },
@@ -80,14 +94,14 @@ function settingsFromArgs(): EchoSettings {
     throw new RangeError(`--sections takes ${SECTION_NAMES.join(', ')}`);
   }
   const workloads = argv.workloads.split(',');
-  if (workloads.some((key) => !ALL_WORKLOADS.some((w) => w.key === key))) {
-    throw new RangeError(`--workloads takes ${ALL_WORKLOADS.map((w) => w.key).join(', ')}`);
-  }
+  const keys = [...SLICED_WORKLOADS, ...ALL_WORKLOADS].map((w) => w.key);
+  if (workloads.some((key) => !keys.includes(key)))
+    throw new RangeError(`--workloads takes ${keys.join(', ')}`);
   return {
     quick,
-    rounds: positiveInteger('rounds', argv.rounds, quick ? 1 : 4),
-    durationMs: positiveInteger('duration', argv.duration, quick ? 600 : 1000),
-    warmupMs: positiveInteger('warmup', argv.warmup, quick ? 300 : 500),
+    rounds: positiveInteger('rounds', argv.rounds, quick ? 2 : 5),
+    durationMs: positiveInteger('duration', argv.duration, quick ? 300 : 1000),
+    warmupMs: positiveInteger('warmup', argv.warmup, quick ? 150 : 300),
     fullCheckEvery: positiveInteger('full-check-every', argv['full-check-every'], 64),
     idleConnections: positiveInteger('idle', argv.idle, quick ? 1000 : 10_000),
     deflateIdleConnections: positiveInteger('deflate-idle', argv['deflate-idle'], quick ? 200 : 1000),
@@ -161,13 +175,13 @@ function cpuSystem(answer: Envelope): number {
 }
 
 interface ServerChild {
-  kind: Side;
+  kind: ServerKind;
   child: Child;
   url: string;
   peer: PeerInfo | undefined;
 }
 
-async function startServer(kind: Side, execArgv: string[], deflate: boolean): Promise<ServerChild> {
+async function startServer(kind: ServerKind, execArgv: string[], deflate: boolean): Promise<ServerChild> {
   const args = deflate ? [kind, 'deflate'] : [kind];
   const { child, ready } = await startChild(SERVER_SCRIPT, args, { execArgv });
   return { kind, child, url: ready.url as string, peer: ready.peer as PeerInfo | undefined };
@@ -448,6 +462,70 @@ async function measureMemorySection(
   }
 }
 
+/** The servers of the sliced section, from --servers and --aa. */
+function slicedServerKinds(): { name: string; kind: ServerKind }[] {
+  const kinds = (argv.servers?.split(',') ?? SERVER_KINDS.filter(serverAvailable)) as ServerKind[];
+  for (const kind of kinds) {
+    if (!SERVER_KINDS.includes(kind)) throw new RangeError(`--servers takes ${SERVER_KINDS.join(', ')}`);
+    if (!serverAvailable(kind)) throw new RangeError(`--servers: ${kind} is not built in this checkout`);
+  }
+  if (!kinds.includes('ws')) throw new RangeError('--servers must include ws: every ratio is against it');
+  const named = kinds.map((kind) => ({ name: kind as string, kind }));
+  if (argv.aa === 'ws') named.push({ name: 'ws#2', kind: 'ws' });
+  else if (argv.aa !== 'none') throw new RangeError('--aa is ws or none');
+  return named;
+}
+
+/** The throughput section: every server up at once, measured in interleaved slices. */
+async function measureSlicedSection(settings: EchoSettings, results: EchoResults): Promise<void> {
+  const workloads = SLICED_WORKLOADS.filter((w) => settings.workloads.includes(w.key));
+  const loaders = argv.loaders.split(',') as Loader[];
+  if (loaders.some((l) => !LOADERS.includes(l)))
+    throw new RangeError(`--loaders takes ${LOADERS.join(', ')}`);
+  if (workloads.length === 0) return;
+  const servers: SlicedServer[] = [];
+  try {
+    for (const { name, kind } of slicedServerKinds()) {
+      const execArgv =
+        kind === 'ours' && argv.profile !== undefined
+          ? ['--cpu-prof', `--cpu-prof-dir=${resolve(argv.profile)}`]
+          : [];
+      const server = await startServer(kind, execArgv, false);
+      servers.push({ name, kind, child: server.child, url: server.url });
+      if (server.peer !== undefined) results.peer.server = server.peer;
+    }
+    const measured = await measureSliced(
+      {
+        rounds: settings.rounds,
+        warmupMs: settings.warmupMs,
+        durationMs: settings.durationMs,
+        fullCheckEvery: settings.fullCheckEvery,
+        workloads,
+        loaders,
+      },
+      servers,
+      {
+        start: (script, args, onEvent) => startChild(script, args, { onEvent }),
+        stop: stopChild,
+        progress,
+      },
+    );
+    if (measured.peer !== undefined) results.peer.client = measured.peer as PeerInfo;
+    results.sliced = {
+      rounds: settings.rounds,
+      warmupMs: settings.warmupMs,
+      durationMs: settings.durationMs,
+      fullCheckEvery: settings.fullCheckEvery,
+      servers: servers.map(({ name, kind }) => ({ name, kind })),
+      workloads: [...workloads],
+      loaders,
+      cells: measured.cells,
+    };
+  } finally {
+    for (const server of servers) await stopChild(server.child);
+  }
+}
+
 async function main(): Promise<number> {
   const settings = settingsFromArgs();
   const limit = fdLimit();
@@ -464,7 +542,8 @@ async function main(): Promise<number> {
     cells: [],
     memory: [],
   };
-  if (settings.sections.includes('throughput')) await measureThroughput(settings, results, WORKLOADS, false);
+  if (settings.sections.includes('throughput')) await measureSlicedSection(settings, results);
+  if (settings.sections.includes('clients')) await measureThroughput(settings, results, WORKLOADS, false);
   if (settings.sections.includes('memory')) {
     await measureMemorySection(settings.idleConnections, limit, results, false);
   }
@@ -480,6 +559,7 @@ async function main(): Promise<number> {
   process.stdout.write(argv.json ? `${JSON.stringify(results, null, 2)}\n` : `${render(results)}\n`);
   const failed =
     results.cells.some((c) => c.failures.length > 0) ||
+    (results.sliced?.cells.some((c) => c.slices.some((slice) => slice.failures.length > 0)) ?? false) ||
     results.memory.some((m) => m.connections === 0 || m.firstError !== undefined);
   return failed ? 1 : 0;
 }

@@ -5,6 +5,7 @@
 import type { PeerInfo } from '../support/ws-peer.js';
 import type { Side } from './load.js';
 import type { PayloadKind } from './payloads.js';
+import { renderSliced, type SlicedResults } from './sliced-report.js';
 
 /** One throughput workload and the goal ours ÷ ws is held to. */
 export interface Workload {
@@ -186,6 +187,8 @@ export interface EchoResults {
   notes: string[];
   cells: Cell[];
   memory: MemoryResult[];
+  /** The throughput section (servers in interleaved slices), when it ran. */
+  sliced?: SlicedResults;
 }
 
 function rate(value: number): string {
@@ -457,18 +460,27 @@ export function render(results: EchoResults): string {
         ? '(git commit unknown)'
         : `at ${results.source.commit}${results.source.modified ? ' with uncommitted changes in src/ or assembly/' : ''}`) +
       ' (as built in dist/).',
-    'Loopback 127.0.0.1. The server and the load generator run in separate processes (a fresh load ' +
-      'process per round; both servers stay up for the throughput section). Binary messages; every echo ' +
-      `is checked for type, length and sequence number, every ${settings.fullCheckEvery}th byte for byte. ` +
-      `Each cell: ${settings.rounds} round(s) of ${settings.durationMs} ms after ${settings.warmupMs} ms of warm-up, ` +
-      'ours and ws alternating (ours first in odd rounds, ws first in even ones); rate = echoes in the timed ' +
-      'windows ÷ their length. CPU µs/msg = that process’s user + system time in the windows ÷ echoes ' +
-      '(a process at 100% of one core for the rate shown is the bottleneck; "core use" shows it for the ' +
-      'side held fixed). CPU wait = share of the ' +
-      'cell’s time some task on the machine waited for a CPU (Linux PSI): high values mean other work ' +
-      'competed for the 2 cores and the cell is noisy.',
+    'Loopback 127.0.0.1 only; servers and load generators in processes of their own.',
   );
-  const pressures = results.cells.map((c) => c.cpuPressure).filter((p): p is number => p !== undefined);
+  if (results.cells.length > 0) {
+    out.push(
+      'Clients and deflate sections: ' +
+        'the server and the load generator run in separate processes (a fresh load ' +
+        'process per round; both servers stay up for the throughput section). Binary messages; every echo ' +
+        `is checked for type, length and sequence number, every ${settings.fullCheckEvery}th byte for byte. ` +
+        `Each cell: ${settings.rounds} round(s) of ${settings.durationMs} ms after ${settings.warmupMs} ms of warm-up, ` +
+        'ours and ws alternating (ours first in odd rounds, ws first in even ones); rate = echoes in the timed ' +
+        'windows ÷ their length. CPU µs/msg = that process’s user + system time in the windows ÷ echoes ' +
+        '(a process at 100% of one core for the rate shown is the bottleneck; "core use" shows it for the ' +
+        'side held fixed). CPU wait = share of the ' +
+        'cell’s time some task on the machine waited for a CPU (Linux PSI): high values mean other work ' +
+        'competed for the 2 cores and the cell is noisy.',
+    );
+  }
+  const pressures = [
+    ...results.cells.map((c) => c.cpuPressure),
+    ...(results.sliced?.cells.flatMap((c) => c.slices.map((s) => s.cpuPressure)) ?? []),
+  ].filter((p): p is number => p !== undefined);
   if (pressures.length > 0) {
     const mean = pressures.reduce((a, b) => a + b, 0) / pressures.length;
     out.push(
@@ -477,8 +489,12 @@ export function render(results: EchoResults): string {
     );
   }
   for (const note of results.notes) out.push(`Note: ${note}`);
+  if (results.sliced !== undefined) out.push('', renderSliced(results.sliced));
   if (results.cells.some((c) => WORKLOADS.some((w) => w.key === c.workload))) {
-    out.push('', '## Server comparison (goals are set for the first table)');
+    out.push(
+      '',
+      '## Clients section: our client and ws’s against both servers (one load process per round, servers one after the other)',
+    );
     for (const comparison of COMPARISONS) {
       if (comparison.key === 'client-wsServer') out.push('', '## Client comparison');
       const table = comparisonTable(results, comparison, WORKLOADS);
@@ -537,7 +553,8 @@ export function render(results: EchoResults): string {
       out.push(`- ${c.workload}, server ${c.server}, client ${c.client}: ${c.failures.join('; ')}`);
     }
   }
-  out.push('', '## Goals', '');
+  if (results.cells.length > 0 || results.memory.length > 0)
+    out.push('', '## Goals of the other sections', '');
   const checks = goalChecks(results);
   for (const comparison of COMPARISONS) {
     const mine = checks.filter((c) => c.comparison === comparison.key);

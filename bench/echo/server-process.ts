@@ -1,18 +1,18 @@
-// A benchmark server in a process of its own: `node server-process.js ours|ws [deflate]`
+// A benchmark server in a process of its own: `node server-process.js KIND [deflate]`
+// (KIND one of servers.ts's SERVER_KINDS)
 // (`deflate`: accept permessage-deflate). Tells the
 // parent its URL (and, for ws, which add-ons ws loaded), then answers CPU-time and memory
 // requests until the parent closes the channel. Run with --expose-gc for `memory` with `gc`.
 import { answerRequests, notifyParent } from './ipc.js';
-import type { Side } from './load.js';
-import { startEchoServer } from './servers.js';
+import { SERVER_KINDS, type ServerKind, startEchoServer } from './servers.js';
 
 /** The most this process may live, whatever the parent does: it must stop by itself. */
 const LIFETIME_MS = 15 * 60 * 1000;
 
-const kind = process.argv[2] as Side;
+const kind = process.argv[2] as ServerKind;
 const deflate = process.argv[3] === 'deflate';
-if ((kind !== 'ours' && kind !== 'ws') || (process.argv[3] !== undefined && !deflate)) {
-  throw new TypeError('usage: server-process.js ours|ws [deflate]');
+if (!SERVER_KINDS.includes(kind) || (process.argv[3] !== undefined && !deflate)) {
+  throw new TypeError(`usage: server-process.js ${SERVER_KINDS.join('|')} [deflate]`);
 }
 
 const server = await startEchoServer(kind, { deflate });

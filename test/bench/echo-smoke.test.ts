@@ -1,14 +1,26 @@
-// The echo benchmark measures what it claims: its load generator, with either client, gets
+// The echo benchmark measures what it claims: its sliced section's loaders (the cheap raw
+// one and the ws client) count exactly what each server echoed and catch wrong echoes; its
+// ratios are per round with the ws twin as A/A; a real run has that twin. Its older load
+// generator, with either client, gets
 // every message echoed and checked by both servers; a server that echoes something else
 // is caught; and the idle connections of the memory measurement are real sessions on both
 // servers. The same again with permessage-deflate: JSON messages compressed both ways,
 // idle connections that exchanged a compressed message. Servers and clients share this
 // process here. No timing is asserted.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { dropIdleConnections, openIdleConnections } from '../../bench/echo/idle.js';
 import { type LoadOptions, runLoad, type Side } from '../../bench/echo/load.js';
-import { type EchoServer, startEchoServer } from '../../bench/echo/servers.js';
+import type { EchoResults } from '../../bench/echo/report.js';
+import { type EchoServer, type ServerKind, startEchoServer } from '../../bench/echo/servers.js';
+import { LOADERS, SliceLoad } from '../../bench/echo/slice-load.js';
+import { roundOrder, SLICED_WORKLOADS } from '../../bench/echo/sliced.js';
+import { type SlicedResults, slicedGoalChecks, slicedPairs } from '../../bench/echo/sliced-report.js';
+
+const ECHO_SCRIPT = fileURLToPath(new URL('../../dist/bench/echo.js', import.meta.url));
 
 const SIDES: Side[] = ['ours', 'ws'];
 const MESSAGES = 50;
@@ -165,3 +177,185 @@ describe('a server that echoes the wrong thing is caught', () => {
     });
   });
 });
+
+describe('the sliced throughput section', () => {
+  const servers = new Map<ServerKind, EchoServer>();
+  beforeAll(async () => {
+    for (const kind of ['ours', 'ws'] as const)
+      servers.set(kind, await startEchoServer(kind, { countMessages: true }));
+  });
+  afterAll(async () => {
+    for (const server of servers.values()) await server.close();
+  });
+
+  describe.each(LOADERS)('with the %s loader', (loader) => {
+    it.each([
+      ['64 B text', { size: 64, binary: false, connections: 3, inFlight: 8 }],
+      ['16 KiB binary', { size: 16 * 1024, binary: true, connections: 2, inFlight: 4 }],
+    ])('counts %s echoes as the servers echoed them, slice by slice', async (_name, workload) => {
+      const urls = Object.fromEntries([...servers].map(([kind, server]) => [kind, server.url]));
+      const load = await SliceLoad.open(loader, urls, workload, 3);
+      try {
+        for (const [kind, server] of servers) {
+          const before = server.messages();
+          const edges: string[] = [];
+          const result = await load.slice(kind, 20, 50, (edge) => edges.push(edge));
+          expect(result.failures).toEqual([]);
+          expect(edges).toEqual(['start', 'end']);
+          expect(result.messages).toBeGreaterThan(0);
+          expect(result.echoes).toBeGreaterThanOrEqual(result.messages);
+          // Drained: every message the server echoed in this slice came back and was counted.
+          expect(server.messages() - before).toBe(result.echoes);
+          // Each connection compares every 3rd echo (its count carries over from slice to slice).
+          expect(Math.abs(result.fullChecks - result.echoes / 3)).toBeLessThanOrEqual(workload.connections);
+        }
+      } finally {
+        load.close();
+      }
+    });
+  });
+});
+
+describe('the raw load generator catches a server that echoes the wrong thing', () => {
+  let faulty: WebSocketServer;
+  let base: string;
+  beforeAll(async () => {
+    faulty = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => faulty.once('listening', resolve));
+    base = `ws://127.0.0.1:${(faulty.address() as { port: number }).port}`;
+    faulty.on('connection', (socket, request) => {
+      let count = 0;
+      socket.on('message', (data: Buffer, isBinary) => {
+        const message = Buffer.from(data);
+        if (++count !== 3) return socket.send(message, { binary: isBinary });
+        if (request.url === '/short') socket.send(message.subarray(1), { binary: isBinary });
+        else if (request.url === '/changed') {
+          message[message.length - 1] ^= 1;
+          socket.send(message, { binary: isBinary });
+        } else if (request.url === '/text') socket.send(message, { binary: false });
+      });
+    });
+  });
+  afterAll(() => new Promise<void>((resolve) => faulty.close(() => resolve())));
+
+  it.each([
+    ['/short', 'echo of 63 bytes, expected 64'],
+    ['/changed', 'echo differs from what was sent in bytes 0-63'],
+    ['/text', 'echo frame starts 0x81, expected 0x82'],
+  ])('%s', async (path, failure) => {
+    const load = await SliceLoad.open(
+      'raw',
+      { faulty: `${base}${path}` },
+      { size: 64, binary: true, connections: 1, inFlight: 1 },
+      1,
+    );
+    try {
+      const result = await load.slice('faulty', 0, 50);
+      expect(result.failures[0]).toBe(`faulty: ${failure}`);
+      expect(result.echoes).toBe(2);
+    } finally {
+      load.close();
+    }
+  });
+});
+
+describe('sliced statistics', () => {
+  it('rotates the first server from round to round', () => {
+    expect([0, 1, 2, 3].map((round) => roundOrder(['a', 'b', 'c'], round).join(''))).toEqual([
+      'abc',
+      'bca',
+      'cab',
+      'abc',
+    ]);
+  });
+
+  it('pairs each server with ws round by round, the ws twin as A/A', () => {
+    const slice = (round: number, messagesPerSec: number, cpu: number) => ({
+      round,
+      messages: messagesPerSec,
+      seconds: 1,
+      messagesPerSec,
+      clientCpuMicrosPerMessage: 1,
+      echoes: messagesPerSec,
+      fullChecks: 0,
+      failures: [],
+      serverCpuMicrosPerMessage: cpu,
+      serverSystemShare: 0.5,
+      cpuPressure: 0,
+    });
+    const cell = (server: string, kind: ServerKind, rates: number[], cpus: number[]) => ({
+      workload: 'text64-1x64',
+      loader: 'raw' as const,
+      server,
+      kind,
+      slices: rates.map((rate, round) => slice(round, rate, cpus[round])),
+    });
+    const results: SlicedResults = {
+      rounds: 3,
+      warmupMs: 0,
+      durationMs: 1000,
+      fullCheckEvery: 64,
+      servers: [
+        { name: 'ours', kind: 'ours' },
+        { name: 'ws', kind: 'ws' },
+        { name: 'ws#2', kind: 'ws' },
+      ],
+      workloads: SLICED_WORKLOADS.filter((w) => w.key === 'text64-1x64'),
+      loaders: ['raw'],
+      cells: [
+        cell('ours', 'ours', [600, 300, 500], [1, 2, 1]),
+        cell('ws', 'ws', [100, 100, 50], [4, 4, 8]),
+        cell('ws#2', 'ws', [110, 90, 50], [4, 4, 8]),
+      ],
+    };
+    const [ours, twin] = slicedPairs(results);
+    expect(ours.rateRatios).toEqual([6, 3, 10]);
+    expect(ours.rate.median).toBe(6);
+    expect(ours.cpu?.median).toBe(0.25);
+    expect(twin.aa).toBe(true);
+    expect(twin.rate.min).toBeCloseTo(0.9);
+    expect(slicedGoalChecks(results)).toEqual([
+      { workload: 'text64-1x64', what: 'rate', value: 6, goal: 5, met: true },
+      { workload: 'text64-1x64', what: 'cpu', value: 0.25, goal: 1, met: true },
+    ]);
+  });
+});
+
+it('bench:echo runs the sliced section with its A/A twin and the cheap loader', () => {
+  expect(existsSync(ECHO_SCRIPT), 'dist/ is missing: npm run build').toBe(true);
+  const run = spawnSync(
+    process.execPath,
+    [
+      ECHO_SCRIPT,
+      '--json',
+      '--sections=throughput',
+      '--workloads=bin64-1x64',
+      '--servers=ours,ws',
+      '--loaders=raw',
+      '--rounds=2',
+      '--duration=100',
+      '--warmup=50',
+    ],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  expect(run.status, run.stderr).toBe(0);
+  const results = JSON.parse(run.stdout) as EchoResults;
+  const sliced = results.sliced!;
+  expect(sliced.servers.map((s) => s.name)).toEqual(['ours', 'ws', 'ws#2']);
+  expect(sliced.cells.map((c) => [c.server, c.slices.length])).toEqual([
+    ['ours', 2],
+    ['ws', 2],
+    ['ws#2', 2],
+  ]);
+  for (const cell of sliced.cells) {
+    for (const slice of cell.slices) {
+      expect(slice.failures).toEqual([]);
+      expect(slice.serverCpuMicrosPerMessage).toBeGreaterThan(0);
+    }
+  }
+  const pairs = slicedPairs(sliced);
+  expect(pairs.map((p) => [p.server, p.aa, p.rateRatios.length])).toEqual([
+    ['ours', false, 2],
+    ['ws#2', true, 2],
+  ]);
+}, 120_000);
