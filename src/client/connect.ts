@@ -2,7 +2,6 @@
 // handshake (RFC 6455 §4.1), checks the answer, and returns an activated client session over
 // a SocketTransport. Every failure is a ConnectError (or a TypeError/RangeError for bad
 // arguments), always as a rejection, and leaves no socket behind.
-import { isUtf8 } from 'node:buffer';
 import type * as tls from 'node:tls';
 import { createZlibCompressor } from '../extensions/deflate-zlib.js';
 import {
@@ -25,6 +24,7 @@ import { pickSessionOptions, resolveSessionOptions, systemClock } from '../sessi
 import { activateAfterConnect, createClientSession, type WebSocketSession } from '../session/session.js';
 import type { Handler, HandshakeInfo, Session, SessionOptions } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
+import { nodeSessionHooks } from '../transports/node-hooks.js';
 import { ConnectError } from './connect-error.js';
 import { connectOverHttp2 } from './h2-connect.js';
 import { openHandshake } from './opening-handshake.js';
@@ -227,10 +227,8 @@ export async function connect<Context = unknown>(
     session = createClientSession(new SocketTransport(socket), handshake, handler, {
       ...pickSessionOptions(options),
       maskKeys: options.maskKeys,
-      // Skips the zero fill of large masked frames; the encoder writes every byte.
-      allocate: Buffer.allocUnsafe,
-      // simdutf (buffer.isUtf8) beats the 128-bit kernel on long non-ASCII text.
-      validateUtf8: isUtf8,
+      // Buffer memory without zero fill, native UTF-8, isUtf8, bufferutil masking.
+      ...nodeSessionHooks,
       context: options.context,
       compression,
     });

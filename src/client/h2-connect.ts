@@ -3,7 +3,6 @@
 // on unless they advertised SETTINGS_ENABLE_CONNECT_PROTOCOL, sends the extended CONNECT on a new
 // stream, checks the 2xx answer and runs a client session (frames still masked, RFC 8441 §5)
 // over the stream. Every failure is a ConnectError and leaves no stream behind.
-import { isUtf8 } from 'node:buffer';
 import { type ClientHttp2Stream, constants, type IncomingHttpHeaders } from 'node:http2';
 import type * as tls from 'node:tls';
 import { createZlibCompressor } from '../extensions/deflate-zlib.js';
@@ -19,6 +18,7 @@ import type { SessionCompression } from '../session/compression.js';
 import { activateAfterConnect, createClientSession, type WebSocketSession } from '../session/session.js';
 import type { Clock, Handler, HandshakeInfo, Session, SessionOptions } from '../session/types.js';
 import { Http2StreamTransport } from '../transports/http2-stream.js';
+import { nodeSessionHooks } from '../transports/node-hooks.js';
 import { ConnectError } from './connect-error.js';
 import { acquireSession, type PooledSession, releaseSession } from './h2-pool.js';
 import type { WebSocketTarget } from './websocket-url.js';
@@ -178,8 +178,7 @@ function startSession<Context>(
     session = createClientSession(new Http2StreamTransport(stream), handshake, handler, {
       ...plan.sessionOptions,
       maskKeys: plan.maskKeys,
-      allocate: Buffer.allocUnsafe,
-      validateUtf8: isUtf8,
+      ...nodeSessionHooks,
       context: plan.context,
       compression,
     });

@@ -16,12 +16,27 @@ import {
   OPCODE_PONG,
   RSV1_BIT,
 } from '../../assembly/rfc6455.js';
-import { maskCopy } from './fallback/mask.js';
+import { maskBytes, maskCopy } from './fallback/mask.js';
 import { acquireKernels } from './kernel-pool.js';
 import { SlabAllocator } from './slab.js';
+import type { TextCodec } from './text-codec.js';
 
 /** Supplies 32-bit masking keys; the default draws them from `crypto.getRandomValues` in batches. */
 export type MaskKeySource = () => number;
+
+/**
+ * Masks all of `source` into `target` from `offset` with `key` (its 4 bytes read
+ * little-endian) in one pass; `source` may be `target`'s own bytes at `offset` (in place).
+ * Node's glue passes `bufferutil`'s when it is installed.
+ */
+export type MaskInto = (source: Uint8Array, key: number, target: Uint8Array, offset: number) => void;
+
+/**
+ * Payloads at least this long go to an injected {@link MaskInto}: below it the WebAssembly
+ * kernel's copy in and out of the arena costs less than a native call (measured in /tmp
+ * microbenches, see the README's performance notes).
+ */
+export const MASK_INTO_MIN = 1024;
 
 const KEY_BATCH = 1024;
 
@@ -47,6 +62,11 @@ function defaultKeys(): MaskKeySource {
   return defaultKeySource;
 }
 
+/** The next key from `source`, or from the shared `crypto.getRandomValues` pool. */
+export function nextMaskKey(source: MaskKeySource | undefined): number {
+  return (source ?? defaultKeys())() >>> 0;
+}
+
 /** Options of {@link encodeFrame}. */
 export interface EncodeOptions {
   /** FIN bit. Default true. */
@@ -64,6 +84,8 @@ export interface EncodeOptions {
    * `new Uint8Array`; Node callers pass `Buffer.allocUnsafe`, which skips the zero fill.
    */
   allocate?: (size: number) => Uint8Array;
+  /** One-pass masking for payloads from {@link MASK_INTO_MIN} bytes. Default: the kernels. */
+  maskInto?: MaskInto;
 }
 
 /** Payloads at least this long are masked by the WebAssembly kernel (measured in bench/). */
@@ -147,6 +169,24 @@ function maskWithKernel(payload: Uint8Array, target: Uint8Array, at: number, key
   }
 }
 
+/** Masks `target[at, at + length)` in place with `key`: a native one-pass masker when given, else the kernels. */
+export function maskInPlace(
+  target: Uint8Array,
+  at: number,
+  length: number,
+  key: number,
+  wasm: boolean,
+  maskInto: MaskInto | undefined,
+): void {
+  if (maskInto !== undefined && length >= MASK_INTO_MIN) {
+    maskInto(target.subarray(at, at + length), key, target, at);
+  } else if (length >= WASM_MASK_THRESHOLD && wasm) {
+    maskWithKernel(target.subarray(at, at + length), target, at, key);
+  } else {
+    maskBytes(target, at, length, key, 0);
+  }
+}
+
 function checkFrame(opcode: number, length: number, fin: boolean): void {
   // RFC 6455 §5.2: opcodes 3-7 and 0xB-0xF are reserved
   if (
@@ -170,8 +210,7 @@ function writeMaskedFrame(
   payload: Uint8Array,
   options: EncodeOptions,
 ): number {
-  const keys = options.maskKeys ?? defaultKeys();
-  const key = keys() >>> 0;
+  const key = nextMaskKey(options.maskKeys);
   const at = writeHeader(
     target,
     opcode,
@@ -181,10 +220,44 @@ function writeMaskedFrame(
     key,
     offset,
   );
-  if (payload.length >= WASM_MASK_THRESHOLD && options.wasm !== false)
+  const maskInto = options.maskInto;
+  if (maskInto !== undefined && payload.length >= MASK_INTO_MIN) maskInto(payload, key, target, at);
+  else if (payload.length >= WASM_MASK_THRESHOLD && options.wasm !== false)
     maskWithKernel(payload, target, at, key);
   else maskCopy(payload, target, at, key, 0);
   return at + payload.length - offset;
+}
+
+/**
+ * Writes a frame whose payload is `text` as UTF-8 into `target` at `offset`, masked with
+ * `maskKey` when one is given, and returns the bytes written; -1 (nothing written that
+ * counts) when the text takes more than `maxPayload` bytes. `target` must have room for
+ * `headerLength(maxPayload, masked) + maxPayload` bytes from `offset`. The text is encoded
+ * once, straight into place: the header is written after it, once its length is known.
+ */
+export function encodeTextFrameInto(
+  target: Uint8Array,
+  offset: number,
+  opcode: number,
+  text: string,
+  maxPayload: number,
+  fin: boolean,
+  maskKey: number | undefined,
+  codec: TextCodec,
+  wasm: boolean,
+  maskInto: MaskInto | undefined,
+): number {
+  const masked = maskKey !== undefined;
+  // UTF-8 takes at least one byte per UTF-16 unit, so the header is at least this long.
+  const guessed = headerLength(text.length, masked);
+  const written = codec.encodeInto(text, target, offset + guessed, maxPayload);
+  if (written < 0) return -1;
+  const header = headerLength(written, masked);
+  // Rare (non-ASCII text across 125 B or 64 KiB): the length field grew, so move the payload.
+  if (header !== guessed) target.copyWithin(offset + header, offset + guessed, offset + guessed + written);
+  const at = writeHeader(target, opcode, written, fin, false, maskKey, offset);
+  if (masked) maskInPlace(target, at, written, maskKey, wasm, maskInto);
+  return at + written - offset;
 }
 
 /**

@@ -18,12 +18,22 @@ import {
   MAX_CLOSE_REASON_BYTES,
   MAX_CONTROL_PAYLOAD_BYTES,
 } from '../codec/close-codes.js';
-import { encodeFrame, encodeMaskedFrameInto, headerLength, type MaskKeySource } from '../codec/encoder.js';
+import {
+  encodeFrame,
+  encodeMaskedFrameInto,
+  encodeTextFrameInto,
+  headerLength,
+  type MaskInto,
+  type MaskKeySource,
+  nextMaskKey,
+  writeHeader,
+} from '../codec/encoder.js';
 import { WebSocketError } from '../codec/errors.js';
 import { FrameParser } from '../codec/frame-parser.js';
 import { MessageAssembler, type MessageSink } from '../codec/message-assembler.js';
 import { Opcode } from '../codec/opcodes.js';
-import { SlabAllocator } from '../codec/slab.js';
+import { SlabAllocator, type SlabFactory } from '../codec/slab.js';
+import { type TextCodec, webTextCodec } from '../codec/text-codec.js';
 import {
   END_OF_STREAM,
   type OutputItem,
@@ -37,13 +47,11 @@ import {
 const onMessage = Symbol('onMessage');
 const onControl = Symbol('onControl');
 const onError = Symbol('onError');
+const allocateMessage = Symbol('allocateMessage');
 
 /** Close code for a connection that ended without a close frame (reported, never sent). */
 const ABNORMAL_CLOSURE = 1006;
 
-// Non-fatal: the kernel already validated the bytes. `ignoreBOM` keeps a leading U+FEFF:
-// it is part of the text the peer sent.
-const utf8Decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 const strictUtf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const EMPTY = new Uint8Array(0);
@@ -54,14 +62,44 @@ const EMPTY = new Uint8Array(0);
  */
 export const PONG_BUDGET_BYTES = 4096;
 
-// Client frames up to 16 KiB are masked straight into shared 64 KiB slabs; consecutive
-// frames of one protocol become one buffer, so a burst of small sends costs no allocation
-// per frame and one iovec.
-const clientFrameSlabs = new SlabAllocator(64 * 1024, 16 * 1024 + 8);
+// Frames up to 16 KiB are written straight into shared 64 KiB slabs of outgoing memory,
+// header and payload together: text is encoded there once, client payloads are masked
+// there. Consecutive frames of one protocol become one buffer, so a burst of small sends
+// costs no allocation per frame and one iovec (with Node's allocator, a Buffer: a socket
+// takes it without converting). Slab bytes are never rewritten, so a view stays valid
+// until the transport has written it, however long that takes.
+const frameSlabs = new SlabAllocator(64 * 1024, 16 * 1024 + 14);
+/** The largest payload written into a slab with its header (14 bytes at most). */
+const SLAB_PAYLOAD_MAX = frameSlabs.maxRequest - 14;
+/**
+ * A server's binary payload up to this size is copied in after its header (one iovec);
+ * above it the payload goes out by reference beside it: at 1 KiB the copy starts to cost
+ * more than the second iovec (the socket transport's measurement too).
+ */
+const COPY_PAYLOAD_MAX = 1024;
 
 // Binary messages up to 16 KiB are copied out of the arena into views of shared 128 KiB
 // slabs: a fresh ArrayBuffer per message cost several microseconds at 16 KiB.
 const messageSlabs = new SlabAllocator(128 * 1024, 16 * 1024);
+
+/** Messages this short are copied out of the arena byte by byte: no view needed. */
+const BYTEWISE_COPY_MAX = 32;
+
+const plainFactories = new WeakMap<SlabFactory, SlabFactory>();
+
+/** A factory making plain Uint8Arrays over `allocate`'s memory (binary messages are plain everywhere). */
+function plainFactory(allocate: SlabFactory | undefined): SlabFactory | undefined {
+  if (allocate === undefined) return undefined;
+  let plain = plainFactories.get(allocate);
+  if (plain === undefined) {
+    plain = (size) => {
+      const bytes = allocate(size);
+      return bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, size);
+    };
+    plainFactories.set(allocate, plain);
+  }
+  return plain;
+}
 
 /** A violation's message as a close reason, or '' when it would not fit (RFC 6455 §5.5: 123 bytes). */
 function closeReasonFor(error: WebSocketError): string {
@@ -106,8 +144,10 @@ function checkControlPayload(data: unknown): asserts data is Uint8Array {
  * - An end of stream before the peer's close frame gives one `close` event with code 1006
  *   and an empty reason (no `error` event: a dropped connection is not a frame-level
  *   violation, and `ws` reports it the same way).
- * - Server frames reference the payload you pass (`[header, payload]`, no copy) until the
- *   output is written: do not modify it before. Client frames are masked into a copy.
+ * - A server frame with a payload over 1 KiB references the payload you pass (its header
+ *   is one buffer, the payload the next, no copy) until the output is written: do not
+ *   modify it before. Smaller frames, text and client frames are written into shared
+ *   slabs, consecutive ones into one buffer.
  */
 export class Protocol implements ProtocolEngine {
   /** `'server'` or `'client'`. */
@@ -116,6 +156,10 @@ export class Protocol implements ProtocolEngine {
   private readonly mask: boolean;
   private readonly maskKeys: MaskKeySource | undefined;
   private readonly allocate: ((size: number) => Uint8Array) | undefined;
+  /** {@link allocate} making plain Uint8Arrays, for received messages. */
+  private readonly allocatePlain: SlabFactory | undefined;
+  private readonly maskInto: MaskInto | undefined;
+  private readonly text: TextCodec;
   private readonly wasm: boolean;
   /** Events not yet taken; null while there are none (most idle connections). */
   private events: ProtocolEvent[] | null = null;
@@ -145,10 +189,11 @@ export class Protocol implements ProtocolEngine {
   private failed = false;
   private eofSent = false;
   private eofReceived = false;
-  /** The output item whose single buffer grows as frames are masked into a slab, or null. */
+  /** The output item whose single buffer grows as frames are written into a slab, or null. */
   private batchItem: Uint8Array[] | null = null;
-  /** Where {@link batchItem}'s bytes start, in the slab they were masked into. */
-  private batchItemStart = 0;
+  /** Where {@link batchItem}'s bytes start and end, in the slab they were written into. */
+  private batchStart = 0;
+  private batchEnd = 0;
   private batchSlab: Uint8Array | null = null;
   /** Opcode of the fragmented message being sent, 0 when none. */
   private sendingFragmented = 0;
@@ -177,6 +222,9 @@ export class Protocol implements ProtocolEngine {
     this.mask = options.role === 'client';
     this.maskKeys = options.maskKeys;
     this.allocate = options.allocate;
+    this.allocatePlain = plainFactory(options.allocate);
+    this.maskInto = options.maskInto;
+    this.text = options.textCodec ?? webTextCodec;
     this.wasm = options.wasm !== false;
   }
 
@@ -219,7 +267,7 @@ export class Protocol implements ProtocolEngine {
     if (typeof text !== 'string') throw new TypeError('text must be a string');
     if (this.outputEnded()) return false;
     this.checkNotFragmenting();
-    this.sendFrame(Opcode.Text, utf8Encoder.encode(text), true);
+    this.sendTextFrame(text);
     return true;
   }
 
@@ -407,21 +455,35 @@ export class Protocol implements ProtocolEngine {
     return (this.sentClose !== null || this.receivedClose !== null || this.failed) && !this.eofReceived;
   }
 
-  /** A whole data message from the assembler (a view valid during the call only). */
-  [onMessage](opcode: number, data: Uint8Array, compressed: boolean): void {
+  /** A whole data message from the assembler: `bytes[start, end)`, valid during the call unless `owned`. */
+  [onMessage](
+    opcode: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    compressed: boolean,
+    owned: boolean,
+  ): void {
     if (this.discarding) return;
     if (compressed) {
       this.pushEvent({
         type: 'message',
-        data: data.slice(),
+        data: owned ? plainView(bytes, start, end) : bytes.slice(start, end),
         isBinary: opcode === Opcode.Binary,
         compressed: true,
       });
     } else if (opcode === Opcode.Text) {
-      this.pushEvent({ type: 'message', data: utf8Decoder.decode(data), isBinary: false });
+      this.pushEvent({ type: 'message', data: this.text.decode(bytes, start, end), isBinary: false });
     } else {
-      this.pushEvent({ type: 'message', data: this.copyMessage(data), isBinary: true });
+      const data = owned ? plainView(bytes, start, end) : this.copyMessage(bytes, start, end);
+      this.pushEvent({ type: 'message', data, isBinary: true });
     }
+  }
+
+  /** A buffer for a message cut by chunks: from the message slabs up to 16 KiB, without a zero fill where the allocator allows. */
+  [allocateMessage](size: number): Uint8Array {
+    if (messageSlabs.fits(size)) return messageSlabs.take(size, this.allocatePlain);
+    return this.allocate === undefined ? new Uint8Array(size) : this.allocate(size);
   }
 
   /** A whole control frame (a view valid during the call only). */
@@ -545,8 +607,35 @@ export class Protocol implements ProtocolEngine {
   }
 
   private sendFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1 = false): void {
-    if (this.mask && clientFrameSlabs.fits(headerLength(payload.length, true) + payload.length)) {
-      this.sendBatched(opcode, payload, fin, rsv1);
+    const length = payload.length;
+    if (length <= (this.mask ? SLAB_PAYLOAD_MAX : COPY_PAYLOAD_MAX)) {
+      const start = frameSlabs.reserve(headerLength(length, this.mask) + length, this.allocate);
+      const slab = frameSlabs.slab;
+      let written: number;
+      if (this.mask) {
+        written = encodeMaskedFrameInto(slab, start, opcode, payload, {
+          fin,
+          rsv1,
+          maskKeys: this.maskKeys,
+          wasm: this.wasm,
+          maskInto: this.maskInto,
+        });
+      } else {
+        const at = writeHeader(slab, opcode, length, fin, rsv1, undefined, start);
+        copyBytes(payload, 0, length, slab, at);
+        written = at - start + length;
+      }
+      this.appendToBatch(start, written);
+      return;
+    }
+    if (!this.mask) {
+      // The header joins the batch; the payload goes out by reference right after it.
+      const header = headerLength(length, false);
+      const start = frameSlabs.reserve(header, this.allocate);
+      writeHeader(frameSlabs.slab, opcode, length, fin, rsv1, undefined, start);
+      this.appendToBatch(start, header);
+      this.closeBatch();
+      this.pushOutput([payload]);
       return;
     }
     this.closeBatch();
@@ -554,52 +643,73 @@ export class Protocol implements ProtocolEngine {
       encodeFrame(opcode, payload, {
         fin,
         rsv1,
-        mask: this.mask,
+        mask: true,
         maskKeys: this.maskKeys,
         wasm: this.wasm,
         allocate: this.allocate,
+        maskInto: this.maskInto,
       }),
     );
   }
 
-  /** An owned copy of a binary message (the assembler's view is valid during the call only). */
-  private copyMessage(data: Uint8Array): Uint8Array {
-    if (!messageSlabs.fits(data.length)) return data.slice();
-    const copy = messageSlabs.take(data.length, this.allocate);
-    copy.set(data);
-    // A plain Uint8Array even when the allocator makes Buffers: binary is always Uint8Array.
-    return copy.constructor === Uint8Array ? copy : new Uint8Array(copy.buffer, copy.byteOffset, copy.length);
-  }
-
-  /** Masks a client frame into the shared slab, extending this protocol's open batch when its bytes end where the slab's free space starts. */
-  private sendBatched(opcode: number, payload: Uint8Array, fin: boolean, rsv1: boolean): void {
-    const size = headerLength(payload.length, true) + payload.length;
-    const start = clientFrameSlabs.reserve(size, this.allocate);
-    const slab = clientFrameSlabs.slab;
-    if (
-      this.batchItem === null ||
-      this.batchSlab !== slab ||
-      this.batchItemStart + this.batchItem[0].length !== start
-    ) {
-      this.closeBatch();
-      this.batchItem = [EMPTY];
-      this.batchItemStart = start;
-      this.batchSlab = slab;
-      this.pushOutput(this.batchItem);
+  /** A text message, encoded once: straight into a slab after its header when it fits there. */
+  private sendTextFrame(text: string): void {
+    if (text.length <= SLAB_PAYLOAD_MAX) {
+      const maxPayload = Math.min(text.length * 3, SLAB_PAYLOAD_MAX);
+      const start = frameSlabs.reserve(headerLength(maxPayload, this.mask) + maxPayload, this.allocate);
+      const written = encodeTextFrameInto(
+        frameSlabs.slab,
+        start,
+        Opcode.Text,
+        text,
+        maxPayload,
+        true,
+        this.mask ? nextMaskKey(this.maskKeys) : undefined,
+        this.text,
+        this.wasm,
+        this.maskInto,
+      );
+      if (written >= 0) {
+        this.appendToBatch(start, written);
+        return;
+      }
     }
-    const written = encodeMaskedFrameInto(slab, start, opcode, payload, {
-      fin,
-      rsv1,
-      maskKeys: this.maskKeys,
-      wasm: this.wasm,
-    });
-    clientFrameSlabs.commit(written);
-    this.outputBytes += written;
-    this.batchItem[0] = slab.subarray(this.batchItemStart, start + written);
+    this.sendFrame(Opcode.Text, this.text.encode(text), true);
   }
 
-  /** Ends the open batch: later frames start a new output item. */
+  /** Commits a frame written at `start` in the current slab, extending the open batch when it continues it. */
+  private appendToBatch(start: number, written: number): void {
+    const slab = frameSlabs.slab;
+    frameSlabs.commit(written);
+    this.outputBytes += written;
+    if (this.batchItem !== null && this.batchSlab === slab && this.batchEnd === start) {
+      this.batchEnd = start + written;
+      return;
+    }
+    this.closeBatch();
+    const item = [EMPTY];
+    this.batchItem = item;
+    this.batchSlab = slab;
+    this.batchStart = start;
+    this.batchEnd = start + written;
+    if (this.output === null) this.output = [item];
+    else this.output.push(item);
+  }
+
+  /** An owned copy of a binary message (the assembler's bytes are valid during the call only). */
+  private copyMessage(bytes: Uint8Array, start: number, end: number): Uint8Array {
+    const length = end - start;
+    if (!messageSlabs.fits(length)) return bytes.slice(start, end);
+    const copy = messageSlabs.take(length, this.allocatePlain);
+    copyBytes(bytes, start, end, copy, 0);
+    return copy;
+  }
+
+  /** Ends the open batch, making its one view: later frames start a new output item. */
   private closeBatch(): void {
+    const item = this.batchItem;
+    if (item === null) return;
+    item[0] = this.batchSlab!.subarray(this.batchStart, this.batchEnd);
     this.batchItem = null;
     this.batchSlab = null;
   }
@@ -623,11 +733,39 @@ export class Protocol implements ProtocolEngine {
   }
 }
 
+/** `bytes[start, end)` as a plain Uint8Array view (binary messages are plain everywhere). */
+function plainView(bytes: Uint8Array, start: number, end: number): Uint8Array {
+  if (bytes.constructor === Uint8Array && start === 0 && end === bytes.length) return bytes;
+  return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
+}
+
+/** Copies `source[start, end)` to `target[at..]`; short runs byte by byte, sparing a view. */
+function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
+  if (end - start <= BYTEWISE_COPY_MAX) {
+    for (let i = start; i < end; i++) target[at++] = source[i];
+  } else {
+    target.set(start === 0 && end === source.length ? source : source.subarray(start, end), at);
+  }
+}
+
 /** The parser's callbacks as one small object: no closures per connection. */
 class ProtocolSink implements MessageSink {
   constructor(private readonly protocol: Protocol) {}
   message(opcode: number, data: Uint8Array, compressed: boolean): void {
-    this.protocol[onMessage](opcode, data, compressed);
+    this.protocol[onMessage](opcode, data, 0, data.length, compressed, false);
+  }
+  messageAt(
+    opcode: number,
+    bytes: Uint8Array,
+    start: number,
+    end: number,
+    compressed: boolean,
+    owned: boolean,
+  ): void {
+    this.protocol[onMessage](opcode, bytes, start, end, compressed, owned);
+  }
+  allocate(size: number): Uint8Array {
+    return this.protocol[allocateMessage](size);
   }
   control(opcode: number, payload: Uint8Array): void {
     this.protocol[onControl](opcode, payload);

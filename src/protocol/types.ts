@@ -1,6 +1,8 @@
 // The sans-I/O core's contract (after python-websockets): bytes and commands in,
 // events and bytes to write out. No sockets, no timers, no exceptions for peer input.
+import type { MaskInto } from '../codec/encoder.js';
 import type { WebSocketError } from '../codec/errors.js';
+import type { TextCodec } from '../codec/text-codec.js';
 
 /** What the peer did, in the order it did it. */
 export type ProtocolEvent =
@@ -45,8 +47,16 @@ export interface ProtocolOptions {
   compression?: boolean;
   /** Client mask keys (tests inject fixed keys). Default: a crypto.getRandomValues pool. */
   maskKeys?: () => number;
-  /** Allocates client frames over 4 KiB (Node: `Buffer.allocUnsafe`). Default `new Uint8Array`. */
+  /**
+   * Allocates outgoing slabs, large client frames and received messages cut by chunks
+   * (Node: `Buffer.allocUnsafe`, which skips the zero fill and makes what a socket takes
+   * without converting). Default `new Uint8Array`.
+   */
   allocate?: (size: number) => Uint8Array;
+  /** Moves text between strings and UTF-8 (Node: Buffer's native methods). Default `TextEncoder`/`TextDecoder`. */
+  textCodec?: TextCodec;
+  /** One-pass masking of large client payloads (Node: `bufferutil` when installed). Default: the kernels. */
+  maskInto?: MaskInto;
 }
 
 /** The part of {@link Protocol} a session drives (src/session/ depends on this, not the class). */

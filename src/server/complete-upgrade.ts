@@ -1,7 +1,6 @@
 // The server half of the opening handshake once a request head is in hand, shared by
 // `handleUpgrade` (node:http) and `createServer` (our own head reader): validate (RFC 6455
 // §4.2.1), ask `verify`, pick a subprotocol, answer 101 or an error, start the session.
-import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -16,6 +15,7 @@ import {
 import { accept } from '../session/session.js';
 import type { Handler, Session } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
+import { nodeSessionHooks } from '../transports/node-hooks.js';
 import { negotiateDeflate } from './negotiate-deflate.js';
 import { protocolChoice, sessionOptionsOf } from './options.js';
 import { answerAndClose, type Refusal, refusalFromThrown } from './rejection.js';
@@ -170,8 +170,7 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
       remoteAddress: info.remoteAddress,
     },
     job.handler,
-    // simdutf (buffer.isUtf8) beats the 128-bit kernel on long non-ASCII text.
-    { validateUtf8: isUtf8, ...sessionOptionsOf(options), context: context as Context, compression },
+    { ...nodeSessionHooks, ...sessionOptionsOf(options), context: context as Context, compression },
   );
   transport.write([Buffer.from(response, 'latin1')]);
   job.register?.(session);

@@ -2,7 +2,6 @@
 // a `node:http2` server's `'stream'` event: validate the extended CONNECT, ask `verify`, pick a
 // subprotocol and permessage-deflate, answer 200 with `stream.respond`, and run a session over
 // the stream. `createServer({ http2: true })` runs the same steps on its own streams.
-import { isUtf8 } from 'node:buffer';
 import {
   constants,
   type IncomingHttpHeaders,
@@ -14,6 +13,7 @@ import { type HeaderList, selectSubprotocol } from '../handshake/http1.js';
 import { accept } from '../session/session.js';
 import type { Handler, Session } from '../session/types.js';
 import { Http2StreamTransport } from '../transports/http2-stream.js';
+import { nodeSessionHooks } from '../transports/node-hooks.js';
 import { negotiateDeflate } from './negotiate-deflate.js';
 import {
   protocolChoice,
@@ -211,7 +211,7 @@ async function connectStream<Context>(job: ConnectJob<Context>): Promise<Session
         remoteAddress: info.remoteAddress,
       },
       job.handler,
-      { validateUtf8: isUtf8, ...sessionOptionsOf(options), context: context as Context, compression },
+      { ...nodeSessionHooks, ...sessionOptionsOf(options), context: context as Context, compression },
     );
   } catch (error) {
     compression?.compressor.close();

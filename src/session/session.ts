@@ -13,7 +13,7 @@
 import { encodeClosePayload } from '../codec/close-codes.js';
 import { WebSocketError } from '../codec/errors.js';
 import { Protocol } from '../protocol/protocol.js';
-import type { ProtocolEngine, ProtocolEvent } from '../protocol/types.js';
+import type { ProtocolEngine, ProtocolEvent, ProtocolOptions } from '../protocol/types.js';
 import { CompressedSends, type CompressedSendsOwner } from './compressed-sends.js';
 import type { InflateResult, SessionCompression } from './compression.js';
 import { Liveness, type LivenessActions } from './liveness.js';
@@ -686,6 +686,10 @@ export interface StartOptions<Context> extends SessionOptions {
    * threshold below which messages go uncompressed. Default: none (RSV1 is a violation).
    */
   compression?: SessionCompression;
+  /** The host's memory and text hooks (Node glue passes Buffer's); see {@link ProtocolOptions}. */
+  allocate?: ProtocolOptions['allocate'];
+  textCodec?: ProtocolOptions['textCodec'];
+  maskInto?: ProtocolOptions['maskInto'];
 }
 
 /**
@@ -706,7 +710,6 @@ export function createClientSession<Context = unknown>(
 /** {@link StartOptions} plus the client's masking and allocation hooks. */
 export interface ClientStartOptions<Context> extends StartOptions<Context> {
   maskKeys?: () => number;
-  allocate?: (size: number) => Uint8Array;
 }
 
 function startSession<Context>(
@@ -724,6 +727,8 @@ function startSession<Context>(
     validateUtf8: options.validateUtf8,
     maskKeys: options.maskKeys,
     allocate: options.allocate,
+    textCodec: options.textCodec,
+    maskInto: options.maskInto,
     compression: options.compression !== undefined,
   });
   return new WebSocketSession({

@@ -83,7 +83,7 @@ function decodeSent(frame: Uint8Array, client: boolean): string {
   return toHex(header) + toHex(payload);
 }
 
-/** The frames in one output item: a server's item holds one frame, a client's batch may hold several. */
+/** The frames in one output item: a batch of small frames may hold several. */
 function framesOf(item: Uint8Array): Uint8Array[] {
   const frames: Uint8Array[] = [];
   for (let offset = 0; offset < item.length; ) {
@@ -100,10 +100,8 @@ export function framesSent(protocol: Protocol): string[] {
   return protocol.dataToSend().flatMap((item) => {
     if (item === END_OF_STREAM) return [EOF];
     const client = protocol.role === 'client';
-    // A server's item is [header, payload]: one frame. A client's may batch several.
-    return client
-      ? framesOf(concat(item)).map((frame) => decodeSent(frame, true))
-      : [decodeSent(concat(item), false)];
+    // Small frames are batched into one buffer; a large server frame is [header, payload].
+    return framesOf(concat(item)).map((frame) => decodeSent(frame, client));
   });
 }
 
