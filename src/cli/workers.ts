@@ -149,6 +149,16 @@ class Primary {
     const entry = this.workers.get(worker);
     if (entry === undefined) return;
     entry.listening = true;
+    if (this.port !== undefined && message.port !== this.port) {
+      // Every worker on the port-0 handle was gone (say, all killed at once) by the time this
+      // one listened, so cluster bound a new port. From now on workers ask for ours by number.
+      this.portArgs = ['--port', String(this.port)];
+      this.io.err(
+        `wasmws serve: worker ${worker.process.pid} got port ${message.port}, not ${this.port}; replacing it\n`,
+      );
+      worker.process.kill('SIGTERM');
+      return;
+    }
     this.url ??= message.url;
     this.port ??= message.port;
     if (this.state !== 'starting') return;

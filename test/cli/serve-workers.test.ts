@@ -178,6 +178,18 @@ describe('wasmws serve --workers (the built program)', () => {
     expect(await server.exited).toBe(0);
   });
 
+  it('--workers 2 under --port 0: both workers killed at once, the replacements end up on the same port', async () => {
+    const { server, url, listening } = await startWorkers(['--workers', '2'], 2);
+    for (const pid of listening.keys()) process.kill(pid, 'SIGKILL');
+    const onUrl = new RegExp(`(worker \\d+ listening on ${url.replace(/[.]/g, '\\.')}\\n[\\s\\S]*){4}`);
+    await server.waitFor(onUrl, 'stderr');
+    const connection = await openEcho(url);
+    server.child.kill('SIGTERM');
+    const [pid] = await shutdownPids([connection]);
+    expect(listening.has(pid!)).toBe(false);
+    expect(await server.exited).toBe(0);
+  });
+
   it('--workers alone runs one worker per core, and works with --tls-cert/--tls-key and --no-deflate', async () => {
     const cores = availableParallelism();
     const { server, url, listening } = await startWorkers(
