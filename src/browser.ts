@@ -9,6 +9,7 @@ export {
   buildConnectResponse,
   type ConnectRequestOptions,
   type ConnectRequestResult,
+  type ConnectRequestRules,
   type ConnectResponseHeaders,
   type ConnectResponseOptions,
   type ConnectResponseResult,

@@ -11,7 +11,7 @@
  */
 
 import { parseExtensions } from '../extensions/extensions-header.js';
-import { WEBSOCKET_VERSION } from './accept.js';
+import { computeAccept, isWellFormedKey, WEBSOCKET_VERSION } from './accept.js';
 import {
   checkedExtraHeaders,
   type HeaderList,
@@ -89,6 +89,21 @@ export interface AcceptedConnectRequest {
   extensions: string;
   /** The `origin` header, if any (browsers always send it). */
   origin?: string;
+  /**
+   * A well-formed `sec-websocket-key`, only with `{ tolerateKey: true }`: answer it with
+   * `buildConnectResponse({ acceptKey })` for clients (undici 7-8) that check the accept over HTTP/2.
+   */
+  key?: string;
+}
+
+/** How strictly {@link validateConnectRequest} reads the request. */
+export interface ConnectRequestRules {
+  /**
+   * Accept a `sec-websocket-key` instead of answering 400. RFC 8441 §5 says the key and accept are
+   * not processed over HTTP/2, and strict validation rejects the key; undici still sends one and
+   * fails the WebSocket unless the 200 carries its accept value. Default: false.
+   */
+  tolerateKey?: boolean | undefined;
 }
 
 /** A rejected extended CONNECT request: the status and headers to answer with, and the rule broken. */
@@ -115,14 +130,14 @@ export type ConnectRequestResult = AcceptedConnectRequest | RejectedConnectReque
  * message, plus `sec-websocket-key`, whose job `:protocol` took over (RFC 8441 §5). `te` is checked
  * apart: it may be `trailers`.
  */
-const FORBIDDEN_REQUEST_FIELDS = [
+const CONNECTION_SPECIFIC_FIELDS = [
   'connection',
   'upgrade',
   'keep-alive',
   'proxy-connection',
   'transfer-encoding',
-  'sec-websocket-key',
 ];
+const FORBIDDEN_REQUEST_FIELDS = [...CONNECTION_SPECIFIC_FIELDS, 'sec-websocket-key'];
 
 /**
  * Validates an extended CONNECT request for a WebSocket (RFC 8441 §4-5; RFC 9220 §3 for HTTP/3).
@@ -141,7 +156,10 @@ const FORBIDDEN_REQUEST_FIELDS = [
  *
  * @param headers - the request's header map, pseudo-headers included.
  */
-export function validateConnectRequest(headers: HeaderMap): ConnectRequestResult {
+export function validateConnectRequest(
+  headers: HeaderMap,
+  rules: ConnectRequestRules = {},
+): ConnectRequestResult {
   const method = singleHeader(headers, ':method');
   const protocol = singleHeader(headers, ':protocol');
 
@@ -183,7 +201,8 @@ export function validateConnectRequest(headers: HeaderMap): ConnectRequestResult
 
   // RFC 9113 §8.2.2, RFC 9114 §4.2: connection-specific fields make a message malformed.
   // RFC 8441 §5: the Sec-WebSocket-Key/Accept processing of RFC 6455 is not done over HTTP/2.
-  for (const name of FORBIDDEN_REQUEST_FIELDS) {
+  const forbidden = rules.tolerateKey === true ? CONNECTION_SPECIFIC_FIELDS : FORBIDDEN_REQUEST_FIELDS;
+  for (const name of forbidden) {
     if (headers[name] !== undefined) return reject(400, `${name} is not allowed in an extended CONNECT`);
   }
   // RFC 9113 §8.2.2: te may only be "trailers".
@@ -211,6 +230,9 @@ export function validateConnectRequest(headers: HeaderMap): ConnectRequestResult
   };
   const origin = singleHeader(headers, 'origin');
   if (typeof origin === 'string') accepted.origin = origin;
+  const key = singleHeader(headers, 'sec-websocket-key');
+  // A malformed key is ignored rather than refused: over HTTP/2 it proves nothing either way.
+  if (rules.tolerateKey === true && typeof key === 'string' && isWellFormedKey(key)) accepted.key = key;
   return accepted;
 }
 
@@ -220,6 +242,8 @@ export interface ConnectResponseOptions {
   protocol?: string | undefined;
   /** The negotiated `sec-websocket-extensions` value; omitted or `''` for none. */
   extensions?: string | undefined;
+  /** A tolerated request's `key`: adds its `sec-websocket-accept` (not used by RFC 8441, see `tolerateKey`). */
+  acceptKey?: string | undefined;
   /** Extra headers, appended after the handshake's own; lower-case names, no connection-specific field. */
   headers?: HeaderList | undefined;
 }
@@ -235,14 +259,18 @@ const HANDSHAKE_RESPONSE_FIELDS = [
 /**
  * Builds the server's answer to an accepted extended CONNECT (RFC 8441 §5): `:status 200`, then
  * `sec-websocket-protocol` and `sec-websocket-extensions` if set, then the extra headers. There is
- * no `sec-websocket-accept`. With node's `http2`: `stream.respond(Object.fromEntries(list))`.
+ * no `sec-websocket-accept` unless `acceptKey` asks for one. With node's `http2`: `stream.respond(Object.fromEntries(list))`.
  *
  * @throws TypeError if the protocol is not a token, or an extra header is invalid, not lower-case,
  * connection-specific, or one of the handshake's own.
  */
 export function buildConnectResponse(options: ConnectResponseOptions = {}): HeaderList {
-  const { protocol, extensions, headers = [] } = options;
+  const { protocol, extensions, acceptKey, headers = [] } = options;
   const list: HeaderList = [[':status', '200']];
+  if (acceptKey !== undefined) {
+    if (!isWellFormedKey(acceptKey)) throw new TypeError('acceptKey is not a well-formed sec-websocket-key');
+    list.push(['sec-websocket-accept', computeAccept(acceptKey)]);
+  }
   if (protocol !== undefined) {
     if (!isToken(protocol)) throw new TypeError(`Subprotocol ${JSON.stringify(protocol)} is not a token`);
     list.push(['sec-websocket-protocol', protocol]);

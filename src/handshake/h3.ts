@@ -35,6 +35,7 @@ import {
   buildConnectResponse,
   type ConnectRequestOptions,
   type ConnectRequestResult,
+  type ConnectRequestRules,
   type ConnectResponseHeaders,
   type ConnectResponseOptions,
   type ConnectResponseResult,
@@ -79,9 +80,13 @@ export function h3PeerAllowsExtendedConnect(
  * RFC 9220 §3 asks), with connection-specific fields malformed per RFC 9114 §4.2.
  *
  * @param headers - the decoded header section, pseudo-headers included, lower-case names.
+ * @param rules - as `validateConnectRequest`'s.
  */
-export function validateH3ConnectRequest(headers: HeaderMap): ConnectRequestResult {
-  return validateConnectRequest(headers);
+export function validateH3ConnectRequest(
+  headers: HeaderMap,
+  rules: ConnectRequestRules = {},
+): ConnectRequestResult {
+  return validateConnectRequest(headers, rules);
 }
 
 /**

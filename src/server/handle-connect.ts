@@ -132,7 +132,8 @@ export async function completeConnect<Context>(job: ConnectJob<Context>): Promis
 
 async function connectStream<Context>(job: ConnectJob<Context>): Promise<Session<Context> | null> {
   const { stream, headers, options } = job;
-  const validated = validateConnectRequest(headers);
+  // undici sends a key over HTTP/2 and needs its accept back; Chromium sends none.
+  const validated = validateConnectRequest(headers, { tolerateKey: true });
   if (!validated.ok) {
     refuse(
       stream,
@@ -197,7 +198,11 @@ async function connectStream<Context>(job: ConnectJob<Context>): Promise<Session
   const { extensions, compression } = deflate;
 
   // RFC 8441 §5: a 2xx answer opens the WebSocket; the stream's DATA frames carry it from here.
-  stream.respond(Object.fromEntries(buildConnectResponse({ protocol, extensions: extensions ?? undefined })));
+  stream.respond(
+    Object.fromEntries(
+      buildConnectResponse({ protocol, extensions: extensions ?? undefined, acceptKey: validated.key }),
+    ),
+  );
   const transport = new Http2StreamTransport(stream);
   let accepted: Session<Context>;
   try {

@@ -2,8 +2,8 @@
 // stream's DATA frames carry the WebSocket's bytes). Server and client streams alike. A batch
 // of chunks is one write (small batches copied into one buffer, larger ones corked); the
 // stream's writable buffer follows HTTP/2 flow control, so `bufferedAmount` and `drain` give
-// the session the peer's window as backpressure. `end()` sends END_STREAM, `destroy()`
-// RST_STREAM with CANCEL. The stream is paused from construction until `resume()`.
+// the session the peer's window as backpressure. `end()` sends END_STREAM (then RST_STREAM
+// NO_ERROR if the peer's half is still open), `destroy()` RST_STREAM with CANCEL. The stream is paused from construction until `resume()`.
 import { constants, type Http2Stream } from 'node:http2';
 import type { Transport, TransportEvents } from '../session/types.js';
 import { CONCAT_BELOW } from './net-socket.js';
@@ -105,7 +105,15 @@ export class Http2StreamTransport implements Transport {
 
   end(): void {
     // RFC 8441 §5: the orderly TCP close maps to END_STREAM.
-    if (!this.stream.destroyed && !this.stream.writableEnded) this.stream.end();
+    const stream = this.stream;
+    if (stream.destroyed || stream.writableEnded) return;
+    stream.end(() => {
+      // Once our END_STREAM is out nothing we could still read matters (our close is sent), and a
+      // peer such as undici waits for the stream to close rather than ending its own half: say
+      // we are done with RST_STREAM NO_ERROR (RFC 9113 §8.1), the HTTP/2 way to stop a request body.
+      if (!stream.destroyed && !stream.closed && !stream.readableEnded)
+        stream.close(constants.NGHTTP2_NO_ERROR);
+    });
   }
 
   destroy(): void {

@@ -181,6 +181,46 @@ describe('validateConnectRequest', () => {
   });
 });
 
+describe('validateConnectRequest with { tolerateKey: true } (what undici sends)', () => {
+  const key = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+  it('accepts a well-formed sec-websocket-key and hands it back for the accept', () => {
+    expect(
+      validateConnectRequest(request({ 'sec-websocket-key': key }), { tolerateKey: true }),
+    ).toMatchObject({
+      ok: true,
+      key,
+    });
+  });
+
+  it.each<[string, HeaderMap]>([
+    ['a key that is not 16 bytes of base64', { 'sec-websocket-key': 'short' }],
+    ['a repeated key', { 'sec-websocket-key': [key, key] }],
+    ['no key at all', {}],
+  ])('accepts but does not hand back %s', (_, changes) => {
+    const result = validateConnectRequest(request(changes), { tolerateKey: true });
+    expect(result.ok).toBe(true);
+    expect(result).not.toHaveProperty('key');
+  });
+
+  it.each(['connection', 'upgrade', 'keep-alive', 'proxy-connection', 'transfer-encoding'])(
+    'still refuses the connection-specific %s with 400',
+    (name) => {
+      const result = validateConnectRequest(request({ 'sec-websocket-key': key, [name]: 'x' }), {
+        tolerateKey: true,
+      });
+      expect(result).toMatchObject({ ok: false, status: 400 });
+    },
+  );
+
+  it('never hands back a key by default, where the key is refused', () => {
+    expect(validateConnectRequest(request({ 'sec-websocket-key': key }))).toMatchObject({
+      ok: false,
+      status: 400,
+    });
+  });
+});
+
 describe('buildConnectResponse', () => {
   it.each<[string, Parameters<typeof buildConnectResponse>[0], HeaderList]>([
     ['nothing chosen', {}, [[':status', '200']]],
@@ -208,7 +248,15 @@ describe('buildConnectResponse', () => {
     expect(built.some(([name]) => name === 'sec-websocket-accept' || name === 'upgrade')).toBe(false);
   });
 
+  it("adds acceptKey's sec-websocket-accept (RFC 6455 §1.3's example pair)", () => {
+    expect(buildConnectResponse({ acceptKey: 'dGhlIHNhbXBsZSBub25jZQ==' })).toEqual([
+      [':status', '200'],
+      ['sec-websocket-accept', 's3pPLMBiTxaQ9kYGzzhZRbK+xOo='],
+    ]);
+  });
+
   it.each<[string, Parameters<typeof buildConnectResponse>[0], RegExp]>([
+    ['a malformed acceptKey', { acceptKey: 'nope' }, /acceptKey/],
     ['a non-token subprotocol', { protocol: 'a b' }, /not a token/],
     ['CR/LF in extensions', { extensions: 'x\r\nfoo: bar' }, /Invalid value/],
     ['a connection header', { headers: [['connection', 'close']] }, /set by the handshake/],

@@ -188,21 +188,27 @@ describe('a raw node:http2 client against our server', () => {
     client.close();
   });
 
-  it('refuses a CONNECT with sec-websocket-key (400) and a plain GET (405, allow: CONNECT)', async () => {
+  it('answers a key with its accept (undici needs it), refuses version 8 (400) and a plain GET (405)', async () => {
     const client = http2.connect(url.replace('wss:', 'https:'), clientTls);
-    const bad = client.request({
+    const connectHeaders = {
       ':method': 'CONNECT',
       ':protocol': 'websocket',
       ':scheme': 'https',
       ':path': '/',
       ':authority': new URL(url).host,
       'sec-websocket-version': '13',
-      'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
-    });
-    const badAnswer = await new Promise<http2.IncomingHttpHeaders>((resolve) =>
-      bad.once('response', resolve),
-    );
-    expect(badAnswer[':status']).toBe(400);
+    };
+    const answer = (stream: http2.ClientHttp2Stream) =>
+      new Promise<http2.IncomingHttpHeaders>((resolve) => stream.once('response', resolve));
+    const keyed = client.request({ ...connectHeaders, 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' });
+    const keyedAnswer = await answer(keyed);
+    expect(keyedAnswer[':status']).toBe(200);
+    expect(keyedAnswer['sec-websocket-accept']).toBe('s3pPLMBiTxaQ9kYGzzhZRbK+xOo=');
+    keyed.close();
+    const old = client.request({ ...connectHeaders, 'sec-websocket-version': '8' });
+    const oldAnswer = await answer(old);
+    expect(oldAnswer[':status']).toBe(400);
+    expect(oldAnswer['sec-websocket-version']).toBe('13');
     const get = client.request({ ':path': '/' });
     get.end();
     const getAnswer = await new Promise<http2.IncomingHttpHeaders>((resolve) =>
