@@ -4,8 +4,9 @@
 // the ratio is the median of the per-round ratios, and A/A pairs show the noise.
 //
 // ws picks bufferutil when it is first imported, so the runs against ws without add-ons
-// happen in a child process of this same file (`--only=ws-no-addons`, WS_NO_BUFFER_UTIL=1)
-// that pairs ours with that ws again and prints JSON.
+// happen in a child process of this same file (`--only=ws-no-addons`, WS_NO_BUFFER_UTIL=1
+// and WASMWS_NO_BUFFERUTIL=1: no add-on on either side) that pairs ours with that ws again
+// and prints JSON.
 //
 // Options: --json (machine-readable results only), --rounds=N (default 9), --time=MS per
 // side and round (default 100), --warmup=MS per side before a pair (default 100),
@@ -191,7 +192,8 @@ function runWithoutAddons(settings: Settings): Results {
     `--deliver=${settings.delivery}`,
   ];
   const child = spawnSync(process.execPath, args, {
-    env: { ...process.env, WS_NO_BUFFER_UTIL: '1' },
+    // Neither side gets bufferutil there: ours masks with its kernels then.
+    env: { ...process.env, WS_NO_BUFFER_UTIL: '1', WASMWS_NO_BUFFERUTIL: '1' },
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 16 * 1024 * 1024,

@@ -142,7 +142,7 @@ const SECTION_VIEWS: SectionView[] = [
     key: 'decode',
     title: 'Decode: masked client text messages, server role, doing what ws’s Receiver does',
     what:
-      'Ours: `FrameParser({ role: "server", validateUtf8: buffer.isUtf8 })` into `MessageAssembler`, as our Node server sets them up (ts: `wasm: false`, no validator); ' +
+      'Ours: `FrameParser({ role: "server", validateUtf8: buffer.isUtf8 })` into `MessageAssembler` with `messageAt` and `allocate: Buffer.allocUnsafe`, as our Node server sets them up (ts: `wasm: false`, no validator); ' +
       'ws: `Receiver({ isServer: true })` fed by `write()`. Both hand the consumer one payload view per whole message, messages cut by chunk boundaries reassembled, UTF-8 checked; ' +
       'the consumer counts messages and bytes. Each task pushes one ~64 KiB chunk, cut inside headers and payloads (16 B–16 KiB: a 5-chunk cycle whose cuts fall 1 byte into a header, at its last byte, mid-payload, at a frame start, 2 bytes in; 1 MiB: 4 frames in 64 KiB chunks, the cut next to each frame start moved into its header); ' +
       'a fresh copy of the next chunk is written untimed before each task for both sides (ws unmasks in place).',
@@ -164,7 +164,7 @@ const SECTION_VIEWS: SectionView[] = [
     title: 'Client encode: masked binary frame',
     what:
       'Ours, client path: `encodeMaskedFrameInto` a shared 64 KiB batch, as `Protocol` masks client frames up to 16 KiB (larger: `encodeFrame`); ' +
-      'ours, one frame: `encodeFrame(2, payload, { mask: true, allocate: Buffer.allocUnsafe })`; ' +
+      'ours, one frame: `encodeFrame(2, payload, { mask: true, allocate: Buffer.allocUnsafe })`; both with the Node glue’s `maskInto` (bufferutil from 1 KiB; not in the no-add-ons child); ' +
       'ws: `Sender.frame(payload, { fin: true, mask: true, opcode: 2, readOnly: true, rsv1: false })`.',
     withBytes: false,
     goalPair: ['oursBatch', 'ws'],
@@ -254,7 +254,7 @@ export function render(results: Results): string {
   out.push(
     `Peer: ${peer.name}, with bufferutil (${peer.bufferutil ? 'native addon loaded' : '**NOT loaded**'}, this process)` +
       (noAddons
-        ? ` and without it (a child process with WS_NO_BUFFER_UTIL=1 running ours and ws again, bufferutil loaded: ${noAddons.bufferutil})`
+        ? ` and without it (a child process with WS_NO_BUFFER_UTIL=1 and WASMWS_NO_BUFFERUTIL=1 running ours and ws again, neither using bufferutil; ws loaded it: ${noAddons.bufferutil})`
         : '') +
       `; ws validates UTF-8 with ${utf8}.`,
     `Node ${results.node}, ${results.platform}, ${results.cpu}; ours: ${results.wasm ? 'WebAssembly kernels' : '**WebAssembly unavailable: TS fallback**'}` +
@@ -264,7 +264,7 @@ export function render(results: Results): string {
       '.',
     `Paired: per pair, ${settings.rounds} rounds of ${settings.time} ms per side (A then B, then B then A, …) after ${settings.warmup} ms of warm-up each; ` +
       'a ratio is the median of the per-round ratios, (min–max) after it; A/A columns pair a runner with a second instance of itself. ' +
-      `Rates are each side's median; one task ≈ 64 KiB of payload. Text delivered as ${settings.delivery === 'view' ? 'payload views (neither side decodes to a string)' : 'strings (ours `TextDecoder`, ws `data.toString()`)'}.`,
+      `Rates are each side's median; one task ≈ 64 KiB of payload. Text delivered as ${settings.delivery === 'view' ? 'payload views (neither side decodes to a string)' : 'strings (ours Buffer’s `utf8Slice` on the message’s bytes, as our Node glue decodes; ws `data.toString()`)'}.`,
   );
   if (results.cpuPressure !== undefined) {
     out.push(

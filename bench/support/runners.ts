@@ -10,6 +10,7 @@ import {
 } from '../../src/codec/encoder.js';
 import { FrameParser } from '../../src/codec/frame-parser.js';
 import { MessageAssembler } from '../../src/codec/message-assembler.js';
+import { nodeMaskInto, nodeTextCodec } from '../../src/transports/node-hooks.js';
 import { type DecodeSet, encodesPerTask } from './workloads.js';
 import { Receiver, Sender, type WsFrameOptions } from './ws-peer.js';
 
@@ -68,13 +69,13 @@ class MessageCounter {
   };
 }
 
-const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
-
 /**
  * Our `FrameParser` + `MessageAssembler` as our Node server sets them up (role server,
- * `buffer.isUtf8` for whole text messages from 1 KiB; `wasm: false` is pure TS with no
- * validator): one view per whole message, messages cut by chunks reassembled. With `string`
- * delivery each text message is decoded with `TextDecoder`, as our protocol does.
+ * `buffer.isUtf8` for whole text messages from 1 KiB, `Buffer.allocUnsafe` for messages
+ * gathered across chunks; `wasm: false` is pure TS with no validator), delivering through
+ * `messageAt` as our protocol does: messages cut by chunks reassembled, and the consumer
+ * gets one view per whole message (`view`), or the text decoded straight from the bytes
+ * with Buffer's native UTF-8 slice as our Node glue does (`string`).
  */
 export function oursDecode(
   set: DecodeSet,
@@ -87,7 +88,11 @@ export function oursDecode(
   const consume = consumer ?? counter.consume;
   let failure: unknown = null;
   const assembler = new MessageAssembler({
-    message: (_opcode, data) => consume(delivery === 'string' ? textDecoder.decode(data) : data),
+    message: (_opcode, data) =>
+      consume(delivery === 'string' ? nodeTextCodec.decode(data, 0, data.length) : data),
+    messageAt: (_opcode, bytes, start, end) =>
+      consume(delivery === 'string' ? nodeTextCodec.decode(bytes, start, end) : bytes.subarray(start, end)),
+    allocate: (size) => Buffer.allocUnsafe(size),
     control: () => {},
     error: (error) => {
       failure ??= error;
@@ -163,17 +168,19 @@ function encodeRunner(size: number, encode: (payload: Buffer) => Uint8Array[], p
 
 /**
  * Our `encodeFrame(2, payload, { mask })`, about 64 KiB of payload per task, with the
- * allocator our Node client passes (`Buffer.allocUnsafe`, used above 4 KiB).
+ * hooks our Node client passes: `Buffer.allocUnsafe`, and bufferutil's one-pass masking
+ * from 1 KiB when it is installed (not in the no-add-ons child: WASMWS_NO_BUFFERUTIL=1).
  */
 export function oursEncode(payload: Buffer, mask: boolean, wasm: boolean): Runner {
-  const options: EncodeOptions = { mask, wasm, allocate: Buffer.allocUnsafe };
+  const options: EncodeOptions = { mask, wasm, allocate: Buffer.allocUnsafe, maskInto: nodeMaskInto };
   return encodeRunner(payload.length, (data) => encodeFrame(2, data, options), payload);
 }
 
 /**
  * Our client's own path: `encodeMaskedFrameInto` masks each frame straight into a shared
- * 64 KiB batch (from `Buffer.allocUnsafe`, a new one when full), as `Protocol` does for
- * client frames up to 16 KiB; larger frames take `encodeFrame` as the protocol does.
+ * 64 KiB batch (from `Buffer.allocUnsafe`, a new one when full), with the same masking
+ * hook, as `Protocol` does for client frames up to 16 KiB; larger frames take
+ * `encodeFrame` as the protocol does.
  */
 export function oursEncodeBatched(payload: Buffer): Runner {
   if (payload.length > 16 * 1024) return oursEncode(payload, true, true);
@@ -181,7 +188,7 @@ export function oursEncodeBatched(payload: Buffer): Runner {
   let batch: Uint8Array = Buffer.allocUnsafe(batchBytes);
   let used = 0;
   const frameBytes = headerLength(payload.length, true) + payload.length;
-  const options: EncodeOptions = {};
+  const options: EncodeOptions = { maskInto: nodeMaskInto };
   return encodeRunner(
     payload.length,
     (data) => {
