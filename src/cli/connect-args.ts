@@ -47,6 +47,8 @@ Options (wscat's spellings are the same unless noted):
   --max-message BYTES      largest message accepted; a larger one closes with 1009
                            (default 64 MiB)
   --no-deflate             do not offer permessage-deflate (RFC 7692; offered by default)
+  --h2                     open the WebSocket as an HTTP/2 stream (RFC 8441 extended CONNECT);
+                           fails if the server's SETTINGS do not allow it
   --ca FILE                trust the PEM certificate(s) in FILE for wss://
   --cert FILE              send the PEM client certificate in FILE (needs --key)
   --key FILE               the PEM private key of --cert
@@ -159,6 +161,7 @@ export function parseConnectArgs(args: string[]): ConnectPlan | 'help' {
     rejectUnauthorized: values['no-check'] !== true,
     maxMessage,
     deflate: values['no-deflate'] !== true,
+    http2: values.h2 === true,
     ...clientTls(values.ca, values.cert, values.key, values.passphrase),
   };
   return {
@@ -222,6 +225,7 @@ function parseFlags(args: string[]) {
       passphrase: { type: 'string' },
       'no-check': { type: 'boolean', short: 'n' },
       'no-deflate': { type: 'boolean' },
+      h2: { type: 'boolean' },
       protocol: { type: 'string', short: 'p' },
       'protocol-version': { type: 'string' },
       slash: { type: 'boolean' },

@@ -37,6 +37,8 @@ export function explainConnectFailure(error: ConnectError, url: string): string[
     } else if (cause?.code !== undefined && UNTRUSTED.has(cause.code)) {
       lines.push("hint: trust the server's certificate with --ca FILE, or skip the check with -n/--no-check");
     }
+  } else if (error.code === 'WS_ERR_H2_NO_CONNECT_PROTOCOL') {
+    lines.push('hint: this server does not take WebSockets over HTTP/2; leave out --h2 to use HTTP/1.1');
   } else if (
     url.startsWith('ws://') &&
     (error.code === 'WS_ERR_HANDSHAKE_CLOSED' || error.code === 'WS_ERR_HANDSHAKE_MALFORMED')

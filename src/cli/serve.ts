@@ -32,7 +32,9 @@ Options:
   --tls-key FILE       PEM private key of --tls-cert
   --no-deflate         do not negotiate permessage-deflate (RFC 7692); by default a
                        client's offer is accepted and messages from 1 KiB up are compressed
-  --h2                 also accept WebSockets over HTTP/2 (RFC 8441); not implemented yet
+  --h2                 also accept WebSockets over HTTP/2 (RFC 8441 extended CONNECT) on
+                       the same port as HTTP/1.1 upgrades; needs --tls-cert and --tls-key
+                       (ALPN picks the protocol). A plain GET over either answers 426
   --workers [N]        run N worker processes (node:cluster) sharing the port; with no N
                        (or "auto"), one per core. Each worker prints "worker PID listening"
                        on stderr and closes its sessions with 1001 "worker PID shutting
@@ -74,8 +76,6 @@ async function serve(args: string[], io: CommandIO): Promise<number> {
     io.out(USAGE);
     return 0;
   }
-  // Refuse rather than pretend: a flag that is accepted must do what it says.
-  if (values.h2) return notImplemented(io, '--h2');
   const workers = values.workers === undefined ? undefined : parseWorkerCount(values.workers);
   if (workers === null) {
     return usageError(
@@ -110,6 +110,8 @@ async function serve(args: string[], io: CommandIO): Promise<number> {
     if (error instanceof UsageError) return usageError(io, error.message);
     throw error;
   }
+  // Browsers and undici speak HTTP/2 only over TLS, and cleartext h2 would need prior knowledge.
+  if (values.h2 === true && tls === undefined) return usageError(io, '--h2 needs --tls-cert and --tls-key');
 
   let server: ReturnType<typeof createServer>;
   try {
@@ -117,6 +119,7 @@ async function serve(args: string[], io: CommandIO): Promise<number> {
       host,
       port,
       tls,
+      http2: values.h2 === true,
       handler: echoHandler,
       maxMessage,
       protocols,
@@ -186,10 +189,5 @@ function parseInteger(text: string): number | null {
 
 function usageError(io: CommandIO, message: string): number {
   io.err(`wasmws serve: ${message}\n${USAGE_HINT}`);
-  return EXIT_USAGE;
-}
-
-function notImplemented(io: CommandIO, flag: string): number {
-  io.err(`wasmws serve: ${flag} is not implemented yet\n`);
   return EXIT_USAGE;
 }

@@ -16,8 +16,9 @@ import type { HandshakeErrorCode } from '../handshake/http1.js';
  * - `WS_ERR_HANDSHAKE_UPGRADE`, `_ACCEPT`, `_PROTOCOL`, `_EXTENSION`: a 101 that breaks RFC 6455 §4.1
  *   (missing `Upgrade`/`Connection`, wrong `Sec-WebSocket-Accept`, a subprotocol or extension that
  *   was not offered).
- * - `WS_ERR_H2_NO_CONNECT_PROTOCOL`: with `http2`, the server's SETTINGS did not advertise
- *   SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3), so no WebSocket can be opened over that connection.
+ * - `WS_ERR_H2_NO_CONNECT_PROTOCOL`: with `http2`, the server did not agree to `h2` by ALPN, or its
+ *   SETTINGS did not advertise SETTINGS_ENABLE_CONNECT_PROTOCOL (RFC 8441 §3), so no WebSocket can
+ *   be opened over that connection.
  * - `WS_ERR_ABORTED`: the `signal` aborted.
  */
 export type ConnectErrorCode =

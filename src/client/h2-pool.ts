@@ -112,6 +112,17 @@ function open(key: string, target: WebSocketTarget, tlsOptions: tls.ConnectionOp
     const onError = (error: Error & { code?: string }) => {
       if (phase === 'connecting' && target.secure && !NETWORK_ERRORS.has(error.code ?? ''))
         phase = 'securing';
+      if (phase === 'handshaking' && target.secure && session.alpnProtocol !== 'h2') {
+        // The TLS handshake agreed on no protocol or on http/1.1: node's HTTP/2 frames then fail.
+        reject(
+          new ConnectError(
+            'WS_ERR_H2_NO_CONNECT_PROTOCOL',
+            `${where} did not agree to HTTP/2 in the TLS handshake (ALPN): it cannot take WebSockets over HTTP/2`,
+            { cause: error },
+          ),
+        );
+        return;
+      }
       reject(socketFailure(error, phase, where));
     };
     const onClose = () => {

@@ -8,7 +8,7 @@ import { WebSocketServer } from 'ws';
 import type { CommandIO } from '../../src/cli/command.js';
 import { runConnect } from '../../src/cli/connect.js';
 import { closedPort, rawServer, readRequest, within } from '../client/helpers.js';
-import { type Running, run, startServe } from './helpers.js';
+import { pemFiles, type Running, run, startServe } from './helpers.js';
 
 let server: Running;
 let url: string;
@@ -87,6 +87,49 @@ describe('wasmws connect', () => {
     expect(client.stderr()).toMatch(
       /403 Forbidden instead of 101 \(WS_ERR_HANDSHAKE_STATUS\)\nno websockets here\n/,
     );
+  });
+});
+
+describe('wasmws connect --h2', () => {
+  const pem = pemFiles();
+  afterAll(() => pem.remove());
+
+  it('talks to serve --h2 over an HTTP/2 stream and closes with 1000', async () => {
+    const { server: h2, url: h2Url } = await startServe([
+      '--h2',
+      '--tls-cert',
+      pem.cert,
+      '--tls-key',
+      pem.key,
+    ]);
+    try {
+      const client = run(['connect', '--h2', '--ca', pem.cert, h2Url.replace('127.0.0.1', 'localhost')]);
+      await client.waitFor(/\* connected to /, 'stderr');
+      client.child.stdin.write('over http/2\n');
+      await client.waitFor(/^< over http\/2\n/m);
+      client.child.stdin.write('/close 1000 done\n');
+      expect(await client.exited).toBe(0);
+      expect(client.stderr()).toMatch(/\* closed 1000\b/);
+    } finally {
+      h2.child.kill('SIGTERM');
+      await h2.exited;
+    }
+  });
+
+  it('exits 1 with a hint when the server does not take WebSockets over HTTP/2', async () => {
+    // serve --tls without --h2 speaks HTTP/1.1 only: ALPN cannot pick h2.
+    const { server: h1, url: h1Url } = await startServe(['--tls-cert', pem.cert, '--tls-key', pem.key]);
+    try {
+      const client = run(['connect', '--h2', '--ca', pem.cert, h1Url.replace('127.0.0.1', 'localhost')]);
+      expect(await client.exited).toBe(1);
+      expect(client.stderr()).toMatch(
+        /^wasmws connect: .*did not agree to HTTP\/2 .*\(WS_ERR_H2_NO_CONNECT_PROTOCOL\)/,
+      );
+      expect(client.stderr()).toMatch(/hint: .*leave out --h2/);
+    } finally {
+      h1.child.kill('SIGTERM');
+      await h1.exited;
+    }
   });
 });
 

@@ -9,7 +9,8 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { CommandIO } from '../../src/cli/command.js';
 import { runProgram } from '../../src/cli/program.js';
-import { selfSignedCertificate } from '../client/helpers.js';
+import { connect } from '../../src/client/index.js';
+import { clientRecorder, selfSignedCertificate, within } from '../client/helpers.js';
 
 const MAIN = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
 
@@ -177,10 +178,39 @@ describe('wasmws serve (the built program)', () => {
     expect(unknown.stderr).toMatch(/Usage: wasmws <command>/);
   });
 
-  it('--h2 exits 2 with a clear message', async () => {
-    const result = await runToExit(['serve', '--h2']);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/--h2 is not implemented yet/);
+  it('--h2 serves RFC 8441 WebSockets and HTTP/1.1 upgrades on one port, and closes them with 1001', async () => {
+    const certificate = selfSignedCertificate();
+    const dir = mkdtempSync(join(tmpdir(), 'wasmws-serve-h2-'));
+    try {
+      writeFileSync(join(dir, 'cert.pem'), certificate.cert);
+      writeFileSync(join(dir, 'key.pem'), certificate.key);
+      const running = await startProgram([
+        'serve',
+        '--h2',
+        '--port',
+        '0',
+        '--tls-cert',
+        join(dir, 'cert.pem'),
+        '--tls-key',
+        join(dir, 'key.pem'),
+      ]);
+      const url = /^wasmws listening on (wss:\/\/127\.0\.0\.1:\d+\/)$/.exec(running.firstLine)?.[1];
+      expect(url, running.firstLine).toBeDefined();
+      const recorder = clientRecorder();
+      // connect({ http2: true }) fails with WS_ERR_H2_NO_CONNECT_PROTOCOL unless SETTINGS advertised it.
+      const h2 = await connect(url!.replace('127.0.0.1', 'localhost'), recorder, {
+        http2: true,
+        ca: certificate.cert,
+      });
+      h2.send('over h2');
+      expect(await within(recorder.messages(1), 3000, 'the h2 echo')).toEqual(['over h2']);
+      await echoOnce(url!, { ca: certificate.cert, ALPNProtocols: ['http/1.1'] } as WebSocket.ClientOptions);
+      running.child.kill('SIGTERM');
+      expect(await within(recorder.closed, 3000, 'the h2 close')).toMatchObject({ code: 1001 });
+      expect((await running.exited).code).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
@@ -202,7 +232,7 @@ async function run(args: string[]): Promise<{ code: number; out: string; err: st
 }
 
 describe('wasmws serve arguments', () => {
-  it('--help prints the usage, which says deflate is not implemented yet', async () => {
+  it('--help prints the usage, with every option', async () => {
     for (const args of [
       ['serve', '--help'],
       ['serve', '-h'],
@@ -211,12 +241,13 @@ describe('wasmws serve arguments', () => {
       const { code, out, err } = await run(args);
       expect([code, err]).toEqual([0, '']);
       expect(out).toMatch(/^Usage: wasmws serve \[options\]/);
-      expect(out).toMatch(/--no-deflate[\s\S]*not implemented yet/);
+      for (const flag of ['--no-deflate', '--h2', '--workers', '--tls-cert', '--protocol'])
+        expect(out).toContain(flag);
     }
   });
 
   it.each([
-    [['--h2'], /--h2 is not implemented yet/],
+    [['--h2'], /--h2 needs --tls-cert and --tls-key/],
     [['--workers', '0'], /--workers must be an integer from 1/],
     [['--port', 'http'], /--port must be an integer/],
     [['--port', '65536'], /--port must be an integer/],
