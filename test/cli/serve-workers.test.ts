@@ -7,7 +7,8 @@ import { createServer as createNetServer, type Server } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { within } from '../client/helpers.js';
+import { connect } from '../../src/client/index.js';
+import { clientRecorder, within } from '../client/helpers.js';
 import { type PemFiles, pemFiles, type Running, run, runInProcess } from './helpers.js';
 
 const LISTENING = /wasmws serve: worker (\d+) listening on (\S+)\n/g;
@@ -204,6 +205,32 @@ describe('wasmws serve --workers (the built program)', () => {
     expect(connection.ws.extensions).toBe('');
     server.child.kill('SIGTERM');
     expect((await shutdownPids([connection])).every((pid) => listening.has(pid))).toBe(true);
+    expect(await server.exited).toBe(0);
+  });
+
+  it('--workers 2 --h2: WebSockets over HTTP/2 and HTTP/1.1 upgrades on the shared port', async () => {
+    const { server, url, listening } = await startWorkers(
+      ['--workers', '2', '--h2', '--tls-cert', pem.cert, '--tls-key', pem.key],
+      2,
+    );
+    const recorder = clientRecorder();
+    // One HTTP/2 connection carries the WebSocket: it reaches one worker.
+    const h2 = await connect(url.replace('127.0.0.1', 'localhost'), recorder, {
+      http2: true,
+      ca: pem.pem.cert,
+    });
+    h2.send('over h2');
+    expect(await within(recorder.messages(1), 5000, 'the h2 echo')).toEqual(['over h2']);
+    const h1: Connection[] = [];
+    for (let opened = 0; opened < 4; opened++)
+      h1.push(
+        await openEcho(url, { ca: pem.pem.cert, ALPNProtocols: ['http/1.1'] } as WebSocket.ClientOptions),
+      );
+    server.child.kill('SIGTERM');
+    const h2Close = await within(recorder.closed, 8000, 'the h2 close');
+    expect(h2Close.code).toBe(1001);
+    expect(listening.has(Number(SHUTDOWN_REASON.exec(h2Close.reason)?.[1]))).toBe(true);
+    expect(new Set(await shutdownPids(h1))).toEqual(new Set(listening.keys()));
     expect(await server.exited).toBe(0);
   });
 
