@@ -1,0 +1,74 @@
+// The values ws hands out and takes, converted: what `send` accepts turned into bytes, ws's
+// URL and close-code rules, and stand-ins for node's request and response objects.
+import { Readable } from 'node:stream';
+
+/** What `send` takes, as in ws. */
+export type Data = string | Buffer | ArrayBuffer | ArrayBufferView | Blob | readonly number[] | number;
+
+export const EMPTY = Buffer.alloc(0);
+
+/** ws's rule for close codes an application may send. */
+export function isValidStatusCode(code: number): boolean {
+  return (
+    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
+    (code >= 3000 && code <= 4999)
+  );
+}
+
+export function toBytes(data: Exclude<Data, string | number | Blob> | null | undefined): Buffer {
+  if (data === undefined || data === null) return EMPTY;
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data);
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data as readonly number[]);
+}
+
+/** A socket error the session reports (ECONNRESET, EPIPE): ws does not emit those. */
+export function isSocketError(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  return 'syscall' in error || (typeof code === 'string' && /^(E[A-Z]+|ERR_STREAM_\w+)$/.test(code));
+}
+
+/** A stand-in for node's ClientRequest in `upgrade`/`unexpected-response`/`redirect`: nothing to abort. */
+export const REQUEST_STANDIN = Object.freeze({ abort() {}, destroy() {} });
+
+/** The 101 or a refusal as an IncomingMessage-like readable: statusCode, statusMessage, headers, body. */
+export function responseOf(
+  status: number,
+  statusText: string,
+  headers: Record<string, string | string[]>,
+  body = '',
+) {
+  const response = new Readable({ read() {} });
+  if (body !== '') response.push(Buffer.from(body));
+  response.push(null);
+  return Object.assign(response, {
+    statusCode: status,
+    statusMessage: statusText,
+    headers,
+    httpVersion: '1.1',
+  });
+}
+
+/** ws's URL rules: http(s) taken as ws(s), no fragment; SyntaxError otherwise. */
+export function clientUrl(address: string | URL): string {
+  let url: URL;
+  if (address instanceof URL) url = new URL(address.href);
+  else {
+    try {
+      url = new URL(address);
+    } catch {
+      throw new SyntaxError(`Invalid URL: ${address}`);
+    }
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol === 'ws+unix:') throw new SyntaxError('ws+unix: URLs are not supported by wasmws/ws');
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw new SyntaxError(
+      'The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"',
+    );
+  }
+  if (url.hash !== '') throw new SyntaxError('The URL contains a fragment identifier');
+  return url.href;
+}
