@@ -82,7 +82,7 @@ export const F_MASKED = 1;
 export const F_FIRST_PIECE = 2; // this piece starts at the frame's payload byte 0
 export const F_LAST_PIECE = 4; // this piece ends the frame
 export const F_HEADER_LENGTH_SHIFT = 3; // bits 3-6: header length in bytes (2 to 14)
-export const F_UTF8_DEFERRED = 128; // a whole text message whose UTF-8 the caller validates
+export const F_UTF8_DEFERRED = 128; // a piece of a long one-frame text message whose UTF-8 the caller validates
 
 // ---- UTF-8 DFA states (multiples of 12, Hoehrmann) ----
 export const UTF8_ACCEPT = 0;

@@ -269,12 +269,11 @@ export function walk(start: usize, end: usize): i32 {
       opcode === OPCODE_TEXT &&
       compressed === 0 &&
       deferredUtf8Min > 0 &&
-      take >= deferredUtf8Min &&
-      done === 0 &&
-      last &&
+      frameLength >= <f64>deferredUtf8Min &&
       (byte0 & FIN_BIT) !== 0
     ) {
-      // A whole message in one piece: the caller's validator (simdutf in Node) is faster here.
+      // A long one-frame message, in one piece or many: the caller's validator (simdutf in
+      // Node) is faster here; it carries a code point cut between pieces itself.
       deferUtf8 = true;
     } else if (opcode < OPCODE_CLOSE && messageOpcode === OPCODE_TEXT && compressed === 0) {
       // RFC 6455 §8.1: text MUST be valid UTF-8, checked as it arrives

@@ -32,6 +32,8 @@ import {
   S_STREAM_BASE,
   STATE,
   STATE_USED_BYTES,
+  UTF8_ACCEPT,
+  UTF8_REJECT,
   WINDOW,
   WINDOW_BYTES,
 } from '../../assembly/layout.js';
@@ -65,8 +67,28 @@ export interface FrameParserOptions {
   validateUtf8?: (bytes: Uint8Array) => boolean;
 }
 
-/** Whole text messages at least this long go to `validateUtf8` when one is given (measured in bench/). */
+/**
+ * One-frame text messages at least this long go to `validateUtf8` when one is given, piece by
+ * piece as they arrive (measured in bench/).
+ */
 export const DEFERRED_UTF8_MIN = 1024;
+
+/** Bytes in the UTF-8 sequence that `lead` starts; 1 for a byte that starts none (the validator rejects it). */
+function sequenceLength(lead: number): number {
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 1;
+}
+
+/** Where the last code point that is cut off by `end` starts in `bytes[start, end)`, or `end` when none is. */
+function cutCodePoint(bytes: Uint8Array, start: number, end: number): number {
+  for (let i = end - 1; i >= start && i >= end - 3; i--) {
+    const byte = bytes[i];
+    if ((byte & 0xc0) !== 0x80) return sequenceLength(byte) > end - i ? i : end;
+  }
+  return end;
+}
 
 /** Where a {@link FrameParser} delivers what it finds. */
 export interface FrameSink {
@@ -130,6 +152,10 @@ export class FrameParser {
   private readonly validateUtf8: ((bytes: Uint8Array) => boolean) | undefined;
   private pushing = false;
   private queued: Uint8Array[] | null = null;
+  /** DFA state of a code point cut between two pieces of a deferred text frame. */
+  private seamState = UTF8_ACCEPT;
+  /** Bytes of that code point still to come. */
+  private seamBytes = 0;
 
   constructor(sink: FrameSink, options: FrameParserOptions) {
     if (options.role !== 'server' && options.role !== 'client') {
@@ -257,13 +283,42 @@ export class FrameParser {
       piece.end = piece.start + view.getInt32(entry + D_PAYLOAD_LENGTH, true);
       piece.offset = view.getFloat64(entry + D_FRAME_OFFSET, true);
       piece.length = view.getFloat64(entry + D_FRAME_LENGTH, true);
-      // RFC 6455 §8.1: the kernel left this whole text message to the faster validator.
-      if ((flags & F_UTF8_DEFERRED) !== 0 && !this.validateUtf8!(arena.subarray(piece.start, piece.end))) {
+      // RFC 6455 §8.1: the kernel left this text message to the faster validator.
+      if ((flags & F_UTF8_DEFERRED) !== 0 && !this.validateDeferred(lease, piece)) {
         this.fail(new WebSocketError('WS_ERR_INVALID_UTF8', piece.offset));
         return;
       }
       this.sink.frame(piece);
     }
+  }
+
+  /**
+   * Checks a piece of a deferred text frame with the injected validator, so each byte is
+   * checked once: a code point cut between pieces is checked by the kernel's DFA, its
+   * state carried from the end of one piece to the start of the next.
+   */
+  private validateDeferred(lease: KernelLease, piece: FramePiece): boolean {
+    const bytes = piece.bytes;
+    const end = piece.end;
+    let start = piece.start;
+    if (piece.first && piece.last) return this.validateUtf8!(bytes.subarray(start, end));
+    if (piece.first) this.seamBytes = 0;
+    if (this.seamBytes > 0) {
+      const take = Math.min(this.seamBytes, end - start);
+      this.seamState = lease.kernels.validateUtf8(start, take, this.seamState);
+      this.seamBytes -= take;
+      start += take;
+      if (this.seamState === UTF8_REJECT) return false;
+      if (this.seamBytes > 0) return !piece.last;
+    }
+    const cut = piece.last ? end : cutCodePoint(bytes, start, end);
+    if (cut > start && !this.validateUtf8!(bytes.subarray(start, cut))) return false;
+    if (cut < end) {
+      this.seamState = lease.kernels.validateUtf8(cut, end - cut, UTF8_ACCEPT);
+      this.seamBytes = sequenceLength(bytes[cut]) - (end - cut);
+      if (this.seamState === UTF8_REJECT) return false;
+    }
+    return true;
   }
 
   private fail(error: WebSocketError): void {

@@ -309,16 +309,61 @@ describe.each([
       expect(result.frames).toHaveLength(1);
       expect(result.error).toEqual({ code: 'WS_ERR_INVALID_UTF8', closeCode: 1007, offset: good.length });
     });
-    it('keeps validating in the kernel when the message is split across pushes', () => {
+    it('hands a long one-frame message split across pushes to the validator piece by piece, each byte once', () => {
       const { calls, options } = counting();
+      const payload = text('a'.repeat(1500));
+      const frame = buildFrame({ opcode: 1, payload, maskKey: 9 });
+      const result = parseChunks([frame.subarray(0, 700), frame.subarray(700)], options);
+      expect(result.error).toBeNull();
+      expect(calls).toEqual([700 - 8, 1500 - (700 - 8)]);
+    });
+    it('finds invalid UTF-8 in a later piece of a split message', () => {
+      const { options } = counting();
       const frame = buildFrame({
         opcode: 1,
         payload: concat([text('a'.repeat(1500)), hex('c0af')]),
         maskKey: 9,
       });
       const result = parseChunks([frame.subarray(0, 700), frame.subarray(700)], options);
-      expect(result.error?.code).toBe('WS_ERR_INVALID_UTF8');
-      expect(calls).toEqual([]);
+      expect(result.error).toMatchObject({ code: 'WS_ERR_INVALID_UTF8', closeCode: 1007, offset: 0 });
+    });
+    // A code point cut between two pushes is checked across the seam, at every cut.
+    const seams: [string, string, boolean][] = [
+      ['two-byte', 'c3bc', true],
+      ['three-byte', 'e282ac', true],
+      ['four-byte', 'f09f9880', true],
+      ['surrogate', 'eda080', false],
+      ['overlong', 'e08080', false],
+      ['above U+10FFFF', 'f4908080', false],
+      ['truncated then ASCII', 'e28261', false],
+      ['lone continuation', '80', false],
+      ['invalid lead', 'f5808080', false],
+    ];
+    for (const [name, sequence, valid] of seams) {
+      it(`${name} (${sequence}) cut at every byte around the seam: ${valid ? 'accepted' : '1007'}`, () => {
+        const payload = concat([text('a'.repeat(1200)), hex(sequence), text('bcd')]);
+        const frame = buildFrame({ opcode: 1, payload, maskKey: 5 });
+        const at = frame.length - 3 - sequence.length / 2;
+        for (let cut = at - 1; cut <= at + sequence.length / 2 + 1; cut++) {
+          const { options, calls } = counting();
+          const result = parseChunks([frame.subarray(0, cut), frame.subarray(cut)], options);
+          expect(result.error?.code ?? null, `cut at ${cut}`).toBe(valid ? null : 'WS_ERR_INVALID_UTF8');
+          // Every byte but the cut code point's (at most 4, the DFA's) goes to the validator, once.
+          const validated = calls.reduce((sum, length) => sum + length, 0);
+          if (valid) expect(payload.length - validated).toBeGreaterThanOrEqual(0);
+          if (valid) expect(payload.length - validated).toBeLessThanOrEqual(4);
+        }
+      });
+    }
+    it('a message ending inside a code point is rejected, however it is cut', () => {
+      const payload = concat([text('a'.repeat(1200)), hex('f09f98')]);
+      const frame = buildFrame({ opcode: 1, payload, maskKey: 5 });
+      for (const cut of [frame.length - 3, frame.length - 2, frame.length - 1]) {
+        const { options } = counting();
+        expect(parseChunks([frame.subarray(0, cut), frame.subarray(cut)], options).error?.code).toBe(
+          'WS_ERR_INVALID_UTF8',
+        );
+      }
     });
   });
 
