@@ -7,6 +7,7 @@ import * as browser from '../src/browser.js';
 import * as codec from '../src/codec/index.js';
 import * as kernels from '../src/codec/kernels-entry.js';
 import * as node from '../src/index.js';
+import * as wsFace from '../src/ws/index.js';
 
 const readme = readFileSync(resolve(import.meta.dirname, '../README.md'), 'utf8');
 
@@ -40,6 +41,10 @@ describe('entries (README: "Three ways in, four entries")', () => {
   it('wasmws is the browser entry plus what the README lists', () => {
     expect(names(node, browser)).toEqual(listed('wasmws'));
     for (const name of Object.keys(browser)) expect(node).toHaveProperty(name);
+  });
+
+  it('wasmws/ws exports what the README lists', () => {
+    expect(names(wsFace)).toEqual(listed('wasmws/ws'));
   });
 
   it('keeps arena and kernel internals out of the codec and Node entries', () => {

@@ -55,8 +55,10 @@ import { createServer, type WebSocketServer } from 'wasmws';
 import { FrameParser } from 'wasmws/codec';
 import { createWasmKernels } from 'wasmws/kernels';
 import { Protocol } from 'wasmws/browser';
+import WebSocket, { WebSocketServer as WsServer } from 'wasmws/ws';
 const server: WebSocketServer = createServer({ handler: { message() {} } });
-export const used: unknown[] = [FrameParser, Protocol, createWasmKernels(), server];
+const wss = new WsServer({ noServer: true });
+export const used: unknown[] = [FrameParser, Protocol, createWasmKernels(), server, WebSocket.OPEN, wss];
 `;
 
 let temp: string;
@@ -116,6 +118,8 @@ describe('the packed tarball', () => {
       'dist/src/codec/index.d.ts',
       'dist/src/codec/kernels-entry.js',
       'dist/src/codec/kernels-entry.d.ts',
+      'dist/src/ws/index.js',
+      'dist/src/ws/index.d.ts',
       'dist/src/cli/main.js',
       'dist/src/codec/wasm-bytes.generated.js',
     ]) {
@@ -177,6 +181,7 @@ describe('installing the tarball into a fresh project', () => {
       'wasmws/codec',
       'wasmws/kernels',
       'wasmws/browser',
+      'wasmws/ws',
     ]);
     const result = JSON.parse(stdout);
     const at = (entry: string) => relative(join(project, 'node_modules/wasmws'), result[entry].file);
@@ -184,6 +189,7 @@ describe('installing the tarball into a fresh project', () => {
     expect(at('wasmws/codec')).toBe('dist/src/codec/index.js');
     expect(at('wasmws/kernels')).toBe('dist/src/codec/kernels-entry.js');
     expect(at('wasmws/browser')).toBe('dist/src/browser.js');
+    expect(at('wasmws/ws')).toBe('dist/src/ws/index.js');
     expect(result['wasmws'].names).toEqual(
       expect.arrayContaining(['createServer', 'connect', 'handleUpgrade']),
     );
@@ -191,6 +197,9 @@ describe('installing the tarball into a fresh project', () => {
     expect(result['wasmws/kernels'].names).toContain('createWasmKernels');
     expect(result['wasmws/browser'].names).toEqual(
       expect.arrayContaining(['Protocol', 'createClientSession']),
+    );
+    expect(result['wasmws/ws'].names).toEqual(
+      expect.arrayContaining(['WebSocket', 'WebSocketServer', 'createWebSocketStream', 'default']),
     );
     expect(result.wasmKernels, 'createWasmKernels() returned null: the inlined wasm did not compile').toBe(
       true,
