@@ -45,9 +45,19 @@ export function responseOf(
   return Object.assign(response, {
     statusCode: status,
     statusMessage: statusText,
-    headers,
+    headers: asNodeHeaders(headers),
     httpVersion: '1.1',
   });
+}
+
+/** Headers as node's IncomingMessage holds them: `set-cookie` always a list, other repeats joined. */
+function asNodeHeaders(headers: Record<string, string | string[]>): Record<string, string | string[]> {
+  const result: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name === 'set-cookie') result[name] = Array.isArray(value) ? value : [value];
+    else result[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return result;
 }
 
 /** ws's URL rules: http(s) taken as ws(s), no fragment; SyntaxError otherwise. */
