@@ -145,6 +145,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   /** Messages accepted by `send`, counted so a callback knows when its message was written. */
   private messagesSent = 0;
   private readonly sendCallbacks: SendCallbacks = new SendCallbacks(this);
+  /** `options.validateUtf8`, reused for text sent as bytes. */
+  private readonly validateOutgoingText: ((bytes: Uint8Array) => boolean) | undefined;
 
   /**
    * Validates the options (see {@link resolveSessionOptions} for the defaults).
@@ -169,6 +171,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.output = new SessionOutput(init.transport, init.engine, options.highWaterMark);
     this.liveness = new Liveness(new SessionTimerActions(this), options);
     this.maxMessage = options.maxMessage;
+    this.validateOutgoingText = init.options?.validateUtf8;
     this.compression = init.compression ?? null;
     this.compressedSends =
       this.compression === null
@@ -247,7 +250,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     }
     const binary = options?.binary ?? !isString;
     if (this.compressedSends !== null) {
-      if (!isString && !binary) strictDecoder.decode(data); // throws TypeError: text must be UTF-8
+      if (!isString && !binary) this.checkText(data);
       this.compressedSends.send(
         binary ? 2 : 1,
         isString && binary ? textEncoder.encode(data) : data,
@@ -259,13 +262,20 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     } else if (binary) {
       this.engine.sendBinary(data);
     } else {
-      strictDecoder.decode(data); // throws TypeError: a text message must be UTF-8
+      this.checkText(data);
       this.engine.sendFragment(1, data, true);
     }
     this.messagesSent++;
     if (callback !== undefined) this.sendCallbacks.waitFor(this.messagesSent, callback);
     this.afterCommand();
     return !this.output.markNeedDrain();
+  }
+
+  /** A text message given as bytes must be UTF-8: TypeError otherwise. */
+  private checkText(data: Uint8Array): void {
+    // The whole-buffer check (buffer.isUtf8 on Node) needs no string; the decoder throws itself.
+    if (this.validateOutgoingText === undefined) strictDecoder.decode(data);
+    else if (!this.validateOutgoingText(data)) throw new TypeError('a text message must be UTF-8');
   }
 
   /** Sends a ping (at most 125 bytes; strings as UTF-8). Never held back by backpressure. */
@@ -729,6 +739,7 @@ function startSession<Context>(
     allocate: options.allocate,
     textCodec: options.textCodec,
     maskInto: options.maskInto,
+    ownsChunks: transport.freshChunks === true,
     compression: options.compression !== undefined,
   });
   return new WebSocketSession({

@@ -132,3 +132,20 @@ describe('setHandler()', () => {
     expect(() => session.setHandler({} as never)).toThrow(TypeError);
   });
 });
+
+describe('text sent as bytes', () => {
+  it('is checked with options.validateUtf8 when given, and refused with TypeError when not UTF-8', async () => {
+    const checked: number[] = [];
+    const validateUtf8 = (bytes: Uint8Array) => {
+      checked.push(bytes.length);
+      return new TextDecoder().decode(bytes) !== '\ufffd';
+    };
+    const { session, peer } = serverWithRawClient(recorder(), { validateUtf8 });
+    session.activate();
+    session.send(new TextEncoder().encode('ok'), { binary: false });
+    expect(() => session.send(new Uint8Array([0xff]), { binary: false })).toThrow(TypeError);
+    expect(checked).toEqual([2, 1]);
+    await settle();
+    expect(peer.summary()).toEqual(['text:ok']);
+  });
+});
