@@ -65,7 +65,21 @@ export interface FrameParserOptions {
    * Default: none; the kernel validates everything.
    */
   validateUtf8?: (bytes: Uint8Array) => boolean;
+  /**
+   * The caller hands each pushed chunk over: nothing reads or reuses it after `push` (a Node
+   * socket's chunks are fresh memory per read). Binary and compressed frames of at least
+   * {@link RETAINED_PAYLOAD_MIN} bytes that lie whole in one chunk are then unmasked into
+   * the chunk itself and delivered from it, with `piece.retained` set, so they can be kept
+   * without a copy (as `ws` keeps views of socket chunks). Default false.
+   */
+  ownsChunks?: boolean;
 }
+
+/**
+ * Payloads from this size are delivered from an owned chunk: below it a copy into a shared
+ * slab is cheap and keeps a small message from holding a whole chunk alive.
+ */
+export const RETAINED_PAYLOAD_MIN = 4096;
 
 /**
  * One-frame text messages at least this long go to `validateUtf8` when one is given, piece by
@@ -156,6 +170,11 @@ export class FrameParser {
   private seamState = UTF8_ACCEPT;
   /** Bytes of that code point still to come. */
   private seamBytes = 0;
+  private readonly ownsChunks: boolean;
+  /** While parsing an owned chunk: the chunk, the first arena position holding its bytes, and chunk index minus arena position. */
+  private chunk: Uint8Array | null = null;
+  private chunkFrom = 0;
+  private chunkShift = 0;
 
   constructor(sink: FrameSink, options: FrameParserOptions) {
     if (options.role !== 'server' && options.role !== 'client') {
@@ -176,6 +195,7 @@ export class FrameParser {
       throw new TypeError('validateUtf8 must be a function');
     }
     this.validateUtf8 = options.validateUtf8;
+    this.ownsChunks = options.ownsChunks === true;
     view.setInt32(S_DEFERRED_UTF8_MIN, this.validateUtf8 === undefined ? 0 : DEFERRED_UTF8_MIN, true);
   }
 
@@ -236,6 +256,11 @@ export class FrameParser {
         WINDOW + deferredLength,
       );
       view.setFloat64(STATE + S_STREAM_BASE, this.bytesPushed - deferredLength, true);
+      if (this.ownsChunks) {
+        this.chunk = chunk;
+        this.chunkFrom = WINDOW + deferredLength;
+        this.chunkShift = offset - deferredLength - WINDOW;
+      }
       this.bytesPushed += take;
       offset += take;
       const end = WINDOW + deferredLength + take;
@@ -255,6 +280,7 @@ export class FrameParser {
       deferredLength = end - position;
       if (deferredLength > 0) arena.copyWithin(WINDOW, position, end);
     }
+    this.chunk = null;
     if (deferredLength > 0) this.deferred = arena.slice(WINDOW, WINDOW + deferredLength);
     this.stateSlab.set(arena.subarray(STATE, STATE + STATE_USED_BYTES), stateOffset);
   }
@@ -265,6 +291,7 @@ export class FrameParser {
     // One piece per arena, not per parser: a nested parse gets another arena, so another piece.
     const piece = lease.piece;
     piece.bytes = arena;
+    piece.retained = false;
     for (let i = 0; i < count; i++) {
       const entry = DESCRIPTORS + i * DESCRIPTOR_BYTES;
       const byte0 = arena[entry + D_BYTE0];
@@ -288,8 +315,28 @@ export class FrameParser {
         this.fail(new WebSocketError('WS_ERR_INVALID_UTF8', piece.offset));
         return;
       }
+      if (this.chunk !== null && piece.first && piece.last && piece.fin) this.retainPiece(piece);
       this.sink.frame(piece);
+      if (piece.retained) {
+        piece.retained = false;
+        piece.bytes = arena;
+      }
     }
+  }
+
+  /** Moves a long whole binary or compressed payload back into the owned chunk it came from (unmasked) and points the piece there. */
+  private retainPiece(piece: FramePiece): void {
+    const opcode = piece.opcode;
+    if (!(opcode === 2 || (opcode === 1 && piece.rsv1))) return;
+    if (piece.end - piece.start < RETAINED_PAYLOAD_MIN || piece.start < this.chunkFrom) return;
+    const chunk = this.chunk!;
+    const shift = this.chunkShift;
+    // Unmasked bytes already equal the chunk's.
+    if (piece.masked) chunk.set(piece.bytes.subarray(piece.start, piece.end), piece.start + shift);
+    piece.bytes = chunk;
+    piece.start += shift;
+    piece.end += shift;
+    piece.retained = true;
   }
 
   /**
@@ -325,6 +372,7 @@ export class FrameParser {
     this.error = error;
     this.deferred = null;
     this.queued = null;
+    this.chunk = null;
     this.sink.error(error);
   }
 }

@@ -25,12 +25,17 @@ export class FramePiece {
   first = false;
   /** This piece ends its frame. */
   last = false;
-  /** The arena the payload lies in, unmasked; valid only during the callback. */
+  /** The arena the payload lies in, unmasked; valid only during the callback (unless `retained`). */
   bytes: Uint8Array = NO_BYTES;
   /** Start index of this piece's payload in `bytes`. */
   start = 0;
   /** End index (exclusive) of this piece's payload in `bytes`. */
   end = 0;
+  /**
+   * `bytes` is the pushed chunk itself, handed over with the parser's `ownsChunks` option:
+   * the payload may be kept beyond the callback without a copy.
+   */
+  retained = false;
 
   /** The piece's unmasked payload as a view, valid only during the callback. */
   payload(): Uint8Array {

@@ -9,8 +9,9 @@ export interface MessageSink {
   message(opcode: number, data: Uint8Array, compressed: boolean): void;
   /**
    * Optional, called instead of `message` when present: the message is `bytes[start, end)`,
-   * so no view is made per message. `owned`: `bytes` was made by {@link allocate} for this
-   * message alone and nothing reuses it, so the sink may keep it without a copy.
+   * so no view is made per message. `owned`: nothing reuses `bytes` (made by {@link allocate}
+   * for this message alone, or a chunk handed over to the parser), so the sink may keep the
+   * message without a copy.
    */
   messageAt?(
     opcode: number,
@@ -65,7 +66,7 @@ export class MessageAssembler implements FrameSink {
       this.length = 0;
       // The common case: a whole message in one piece goes through without a copy.
       if (piece.fin && piece.last) {
-        this.deliver(piece.bytes, piece.start, piece.end, false);
+        this.deliver(piece.bytes, piece.start, piece.end, piece.retained);
         return;
       }
       this.gathering = true;

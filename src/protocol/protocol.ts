@@ -215,6 +215,7 @@ export class Protocol implements ProtocolEngine {
       maxMessage: options.maxMessage,
       wasm: options.wasm,
       validateUtf8: options.validateUtf8,
+      ownsChunks: options.ownsChunks,
       allowRsv1: options.compression === true,
     });
     this.role = options.role;

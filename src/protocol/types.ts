@@ -55,6 +55,8 @@ export interface ProtocolOptions {
   allocate?: (size: number) => Uint8Array;
   /** Moves text between strings and UTF-8 (Node: Buffer's native methods). Default `TextEncoder`/`TextDecoder`. */
   textCodec?: TextCodec;
+  /** The caller never reuses the chunks given to `receiveData`: long binary messages are views of them (see FrameParserOptions). Default false. */
+  ownsChunks?: boolean;
   /** One-pass masking of large client payloads (Node: `bufferutil` when installed). Default: the kernels. */
   maskInto?: MaskInto;
 }

@@ -740,6 +740,7 @@ function startSession<Context>(
     textCodec: options.textCodec,
     maskInto: options.maskInto,
     ownsChunks: transport.freshChunks === true,
+    ownsChunks: transport.freshChunks === true,
     compression: options.compression !== undefined,
   });
   return new WebSocketSession({

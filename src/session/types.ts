@@ -35,6 +35,11 @@ export interface Transport {
   pause(): void;
   /** Starts or restarts delivering `data`. */
   resume(): void;
+  /**
+   * Each `data` buffer is fresh memory that nobody reads or reuses after the call (a Node
+   * socket's chunks): the session may unmask into it and keep views of it. Default false.
+   */
+  readonly freshChunks?: boolean;
 }
 
 /** Injected time source, so tests drive timeouts without sleeping. */

@@ -2,7 +2,7 @@
 // Nagle turned off). A batch of chunks leaves in one system call: small batches are copied
 // into one buffer, larger ones are corked and go out as one writev. The socket is paused
 // from construction until `resume()`, so no byte is read before the session wants it.
-import type { Socket } from 'node:net';
+import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Transport, TransportEvents } from '../session/types.js';
 
@@ -44,6 +44,8 @@ const NOOP_EVENTS: TransportEvents = {
 export class SocketTransport implements Transport {
   /** The socket this transport drives. */
   readonly socket: Duplex;
+  /** A `net.Socket` (TLS included) reads each chunk into fresh memory that it never touches again. */
+  readonly freshChunks: boolean;
   private events: TransportEvents = NOOP_EVENTS;
   private attached = false;
   private paused = true;
@@ -58,6 +60,7 @@ export class SocketTransport implements Transport {
 
   constructor(socket: Socket | Duplex) {
     this.socket = socket;
+    this.freshChunks = socket instanceof Socket;
     // Frames are whole messages already; Nagle would only delay them (a small frame after
     // a write waits an RTT for the ACK).
     (socket as Partial<Socket>).setNoDelay?.(true);

@@ -1,6 +1,7 @@
 // SocketTransport over a real loopback socket pair: order, one kernel write per batch,
 // no data before resume, pause/resume, bufferedAmount and drain, end, destroy, error.
 import * as net from 'node:net';
+import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { TransportEvents } from '../../src/session/types.js';
 import { CONCAT_BELOW, SocketTransport } from '../../src/transports/net-socket.js';
@@ -341,5 +342,11 @@ describe('SocketTransport', () => {
     const transport = new SocketTransport(server);
     transport.attach(new Recorder());
     expect(() => transport.attach(new Recorder())).toThrow(/twice/);
+  });
+
+  it('offers its chunks for keeping only over a net.Socket, whose reads are fresh memory', () => {
+    expect(new SocketTransport(new net.Socket()).freshChunks).toBe(true);
+    // Any other Duplex may hand out buffers it reuses.
+    expect(new SocketTransport(new PassThrough()).freshChunks).toBe(false);
   });
 });
