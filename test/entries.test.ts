@@ -24,7 +24,7 @@ const names = (module: object, without: object = {}) =>
     .filter((name) => !(name in without))
     .sort();
 
-describe('entries (README: "Three ways in, four entries")', () => {
+describe('entries (README: "Three ways in, five entries")', () => {
   it('wasmws/codec exports what the README lists', () => {
     expect(names(codec)).toEqual(listed('wasmws/codec'));
   });

@@ -7,7 +7,7 @@ import { WebSocketServer } from './websocket-server.js';
 
 export type { ClientOptions, PerMessageDeflateOptions } from './options.js';
 export type { Data } from './values.js';
-export type { BinaryType } from './websocket.js';
+export type { BinaryType, RawData, UpgradeResponse } from './websocket.js';
 export type { ServerOptions, VerifyClientInfo } from './websocket-server.js';
 
 // ws hangs its siblings off the class: `WebSocket.Server`, `WebSocket.createWebSocketStream`.

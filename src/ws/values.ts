@@ -3,7 +3,15 @@
 import { Readable } from 'node:stream';
 
 /** What `send` takes, as in ws. */
-export type Data = string | Buffer | ArrayBuffer | ArrayBufferView | Blob | readonly number[] | number;
+export type Data =
+  | string
+  | Buffer
+  | ArrayBuffer
+  | ArrayBufferView
+  | Blob
+  | readonly number[]
+  | readonly Uint8Array[]
+  | number;
 
 export const EMPTY = Buffer.alloc(0);
 
@@ -20,6 +28,10 @@ export function toBytes(data: Exclude<Data, string | number | Blob> | null | und
   if (Buffer.isBuffer(data)) return data;
   if (data instanceof ArrayBuffer) return Buffer.from(data);
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  // A `fragments` message sent on as it came: its pieces joined.
+  if (Array.isArray(data) && data.length > 0 && data[0] instanceof Uint8Array) {
+    return Buffer.concat(data as readonly Uint8Array[]);
+  }
   return Buffer.from(data as readonly number[]);
 }
 

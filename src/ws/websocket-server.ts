@@ -78,7 +78,25 @@ export interface ServerOptions {
 
 const TAKES_ONE_OF = 'One and only one of the "port", "server", or "noServer" options must be specified';
 
+// biome-ignore lint/suspicious/noExplicitAny: node's own listener type, for events not listed
+type AnyListener = (...args: any[]) => void;
+
+/** The server's events, typed as ws's are. */
+export interface WebSocketServer {
+  on(event: 'connection', listener: (socket: WebSocket, request: http.IncomingMessage) => void): this;
+  on(event: 'headers', listener: (headers: string[], request: http.IncomingMessage) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  on(event: 'close' | 'listening', listener: () => void): this;
+  on(event: string | symbol, listener: AnyListener): this;
+  once(event: 'connection', listener: (socket: WebSocket, request: http.IncomingMessage) => void): this;
+  once(event: 'headers', listener: (headers: string[], request: http.IncomingMessage) => void): this;
+  once(event: 'error', listener: (error: Error) => void): this;
+  once(event: 'close' | 'listening', listener: () => void): this;
+  once(event: string | symbol, listener: AnyListener): this;
+}
+
 /** `ws`'s WebSocketServer. See the README's "Coming from ws" for what differs. */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface only types the events
 export class WebSocketServer extends EventEmitter {
   /** The options with ws's defaults filled in. */
   readonly options: ServerOptions & { maxPayload: number; clientTracking: boolean };

@@ -81,10 +81,39 @@ export class SessionEvents implements Handler {
   }
 }
 
+/** A received message's data: a Buffer (text, `nodebuffer`), ArrayBuffer, Buffer[] or Blob. */
+export type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;
+
+/** The 101 or a refusal, as the client's `upgrade` and `unexpected-response` events give it. */
+export type UpgradeResponse = ReturnType<typeof responseOf>;
+
+// biome-ignore lint/suspicious/noExplicitAny: node's own listener type, for events not listed
+type AnyListener = (...args: any[]) => void;
+
+/** The socket's events, typed as ws's are. */
+export interface WebSocket {
+  on(event: 'message', listener: (data: RawData, isBinary: boolean) => void): this;
+  on(event: 'close', listener: (code: number, reason: Buffer) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  on(event: 'ping' | 'pong', listener: (data: Buffer) => void): this;
+  on(event: 'open', listener: () => void): this;
+  on(event: 'upgrade', listener: (response: UpgradeResponse) => void): this;
+  on(event: 'unexpected-response', listener: (request: unknown, response: UpgradeResponse) => void): this;
+  on(event: 'redirect', listener: (url: string, request: unknown) => void): this;
+  on(event: string | symbol, listener: AnyListener): this;
+  once(event: 'message', listener: (data: RawData, isBinary: boolean) => void): this;
+  once(event: 'close', listener: (code: number, reason: Buffer) => void): this;
+  once(event: 'error', listener: (error: Error) => void): this;
+  once(event: 'ping' | 'pong', listener: (data: Buffer) => void): this;
+  once(event: 'open', listener: () => void): this;
+  once(event: string | symbol, listener: AnyListener): this;
+}
+
 /**
  * `ws`'s WebSocket. `new WebSocket(url, protocols?, options?)` connects as a client; servers get
  * theirs from WebSocketServer's `connection` event. See the README's "Coming from ws" for what differs.
  */
+// biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface only types the events
 export class WebSocket extends EventEmitter {
   static readonly CONNECTING = CONNECTING;
   static readonly OPEN = OPEN;
