@@ -18,30 +18,14 @@ import {
   MAX_CLOSE_REASON_BYTES,
   MAX_CONTROL_PAYLOAD_BYTES,
 } from '../codec/close-codes.js';
-import {
-  encodeFrame,
-  encodeMaskedFrameInto,
-  encodeTextFrameInto,
-  headerLength,
-  type MaskInto,
-  type MaskKeySource,
-  nextMaskKey,
-  writeHeader,
-} from '../codec/encoder.js';
 import { WebSocketError } from '../codec/errors.js';
 import { FrameParser } from '../codec/frame-parser.js';
 import { MessageAssembler, type MessageSink } from '../codec/message-assembler.js';
 import { Opcode } from '../codec/opcodes.js';
 import { SlabAllocator, type SlabFactory } from '../codec/slab.js';
 import { type TextCodec, webTextCodec } from '../codec/text-codec.js';
-import {
-  END_OF_STREAM,
-  type OutputItem,
-  type ProtocolEngine,
-  type ProtocolEvent,
-  type ProtocolOptions,
-  type ProtocolState,
-} from './types.js';
+import { copyBytes, FrameOutput } from './frame-output.js';
+import type { OutputItem, ProtocolEngine, ProtocolEvent, ProtocolOptions, ProtocolState } from './types.js';
 
 // The parser's callbacks: symbol-keyed, so they are not part of the public surface.
 const onMessage = Symbol('onMessage');
@@ -56,34 +40,11 @@ const utf8Encoder = new TextEncoder();
 const strictUtf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const EMPTY = new Uint8Array(0);
 
-/**
- * Unsent pongs take at most this many bytes (plus one pong) in the output; pings beyond it
- * are answered by rewriting the last pong (RFC 6455 §5.5.3).
- */
-export const PONG_BUDGET_BYTES = 4096;
-
-// Frames up to 16 KiB are written straight into shared 64 KiB slabs of outgoing memory,
-// header and payload together: text is encoded there once, client payloads are masked
-// there. Consecutive frames of one protocol become one buffer, so a burst of small sends
-// costs no allocation per frame and one iovec (with Node's allocator, a Buffer: a socket
-// takes it without converting). Slab bytes are never rewritten, so a view stays valid
-// until the transport has written it, however long that takes.
-const frameSlabs = new SlabAllocator(64 * 1024, 16 * 1024 + 14);
-/** The largest payload written into a slab with its header (14 bytes at most). */
-const SLAB_PAYLOAD_MAX = frameSlabs.maxRequest - 14;
-/**
- * A server's binary payload up to this size is copied in after its header (one iovec);
- * above it the payload goes out by reference beside it: at 1 KiB the copy starts to cost
- * more than the second iovec (the socket transport's measurement too).
- */
-const COPY_PAYLOAD_MAX = 1024;
+export { PONG_BUDGET_BYTES } from './frame-output.js';
 
 // Binary messages up to 16 KiB are copied out of the arena into views of shared 128 KiB
 // slabs: a fresh ArrayBuffer per message cost several microseconds at 16 KiB.
 const messageSlabs = new SlabAllocator(128 * 1024, 16 * 1024);
-
-/** Messages this short are copied out of the arena byte by byte: no view needed. */
-const BYTEWISE_COPY_MAX = 32;
 
 const plainFactories = new WeakMap<SlabFactory, SlabFactory>();
 
@@ -153,14 +114,10 @@ export class Protocol implements ProtocolEngine {
   /** `'server'` or `'client'`. */
   readonly role: 'server' | 'client';
   private readonly parser: FrameParser;
-  private readonly mask: boolean;
-  private readonly maskKeys: MaskKeySource | undefined;
   private readonly allocate: ((size: number) => Uint8Array) | undefined;
   /** {@link allocate} making plain Uint8Arrays, for received messages. */
   private readonly allocatePlain: SlabFactory | undefined;
-  private readonly maskInto: MaskInto | undefined;
   private readonly text: TextCodec;
-  private readonly wasm: boolean;
   /** Events not yet taken; null while there are none (most idle connections). */
   private events: ProtocolEvent[] | null = null;
   /** Index of the next event {@link nextEvent} hands out. */
@@ -173,14 +130,7 @@ export class Protocol implements ProtocolEngine {
   private pendingFailure: WebSocketError | null = null;
   /** The peer ended the stream: finish once the events before that were taken. */
   private pendingEnd = false;
-  /** The pong to the latest ping, while it is still in {@link output} (RFC 6455 §5.5.3). */
-  private queuedPong: Uint8Array[] | null = null;
-  /** Bytes of the pongs in {@link output}. */
-  private queuedPongBytes = 0;
-  /** Bytes of frames queued and not yet taken by {@link dataToSend}. */
-  private outputBytes = 0;
-  /** Made on the first frame queued: an idle connection holds no array. */
-  private output: OutputItem[] | null = null;
+  private readonly out: FrameOutput;
   private currentState: ProtocolState = 'open';
   private sentClose: ClosePayload | null = null;
   private receivedClose: ClosePayload | null = null;
@@ -189,12 +139,6 @@ export class Protocol implements ProtocolEngine {
   private failed = false;
   private eofSent = false;
   private eofReceived = false;
-  /** The output item whose single buffer grows as frames are written into a slab, or null. */
-  private batchItem: Uint8Array[] | null = null;
-  /** Where {@link batchItem}'s bytes start and end, in the slab they were written into. */
-  private batchStart = 0;
-  private batchEnd = 0;
-  private batchSlab: Uint8Array | null = null;
   /** Opcode of the fragmented message being sent, 0 when none. */
   private sendingFragmented = 0;
 
@@ -219,14 +163,18 @@ export class Protocol implements ProtocolEngine {
       allowRsv1: options.compression === true,
     });
     this.role = options.role;
-    // RFC 6455 §5.3: a client masks every frame it sends; a server masks none.
-    this.mask = options.role === 'client';
-    this.maskKeys = options.maskKeys;
     this.allocate = options.allocate;
     this.allocatePlain = plainFactory(options.allocate);
-    this.maskInto = options.maskInto;
     this.text = options.textCodec ?? webTextCodec;
-    this.wasm = options.wasm !== false;
+    this.out = new FrameOutput({
+      // RFC 6455 §5.3: a client masks every frame it sends; a server masks none.
+      mask: options.role === 'client',
+      maskKeys: options.maskKeys,
+      allocate: options.allocate,
+      maskInto: options.maskInto,
+      text: this.text,
+      wasm: options.wasm !== false,
+    });
   }
 
   /** The closing handshake's state; see the file header. */
@@ -268,7 +216,7 @@ export class Protocol implements ProtocolEngine {
     if (typeof text !== 'string') throw new TypeError('text must be a string');
     if (this.outputEnded()) return false;
     this.checkNotFragmenting();
-    this.sendTextFrame(text);
+    this.out.text(text);
     return true;
   }
 
@@ -277,7 +225,7 @@ export class Protocol implements ProtocolEngine {
     checkBytes('data', data);
     if (this.outputEnded()) return false;
     this.checkNotFragmenting();
-    this.sendFrame(Opcode.Binary, data, true);
+    this.out.frame(Opcode.Binary, data, true);
     return true;
   }
 
@@ -298,7 +246,7 @@ export class Protocol implements ProtocolEngine {
       throw new TypeError('a continuation needs a fragmented message in progress');
     }
     if (opcode !== 0) this.checkNotFragmenting();
-    this.sendFrame(opcode, data, fin);
+    this.out.frame(opcode, data, fin);
     this.sendingFragmented = fin ? 0 : opcode === 0 ? this.sendingFragmented : opcode;
     return true;
   }
@@ -312,7 +260,7 @@ export class Protocol implements ProtocolEngine {
     if (opcode !== 1 && opcode !== 2) throw new RangeError(`opcode must be 1 or 2, got ${String(opcode)}`);
     if (this.outputEnded()) return false;
     this.checkNotFragmenting();
-    this.sendFrame(opcode, data, true, true);
+    this.out.frame(opcode, data, true, true);
     return true;
   }
 
@@ -332,7 +280,7 @@ export class Protocol implements ProtocolEngine {
   sendPing(data: Uint8Array = EMPTY): boolean {
     checkControlPayload(data);
     if (this.outputEnded()) return false;
-    this.sendFrame(Opcode.Ping, data, true);
+    this.out.frame(Opcode.Ping, data, true);
     return true;
   }
 
@@ -340,7 +288,7 @@ export class Protocol implements ProtocolEngine {
   sendPong(data: Uint8Array = EMPTY): boolean {
     checkControlPayload(data);
     if (this.outputEnded()) return false;
-    this.sendFrame(Opcode.Pong, data, true);
+    this.out.frame(Opcode.Pong, data, true);
     return true;
   }
 
@@ -414,7 +362,7 @@ export class Protocol implements ProtocolEngine {
 
   /** Bytes of frames queued and not yet taken by {@link dataToSend}. */
   get bufferedAmount(): number {
-    return this.outputBytes;
+    return this.out.bufferedAmount;
   }
 
   private pushEvent(event: ProtocolEvent): void {
@@ -428,24 +376,12 @@ export class Protocol implements ProtocolEngine {
     return this.eventBytes;
   }
 
-  private pushOutput(item: OutputItem): void {
-    if (item !== END_OF_STREAM) for (const chunk of item) this.outputBytes += chunk.length;
-    if (this.output === null) this.output = [item];
-    else this.output.push(item);
-  }
-
   /**
    * Drains the output: each item is one frame's buffers (write them in order, ideally in
    * one vectored write with their neighbours), or END_OF_STREAM (half-close the transport).
    */
   dataToSend(): OutputItem[] {
-    this.closeBatch();
-    const output = this.output;
-    this.output = null;
-    this.outputBytes = 0;
-    this.queuedPong = null;
-    this.queuedPongBytes = 0;
-    return output ?? [];
+    return this.out.take();
   }
 
   /**
@@ -493,7 +429,7 @@ export class Protocol implements ProtocolEngine {
     if (opcode === Opcode.Ping) {
       // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless our close
       // frame already went out (§5.5.1: it is the last frame we send).
-      if (this.sentClose === null) this.queuePong(payload);
+      if (this.sentClose === null) this.out.pong(payload);
       this.pushEvent({ type: 'ping', data: payload.slice() });
     } else if (opcode === Opcode.Pong) {
       // RFC 6455 §5.5.3: an unsolicited pong needs no response.
@@ -569,132 +505,9 @@ export class Protocol implements ProtocolEngine {
   }
 
   private queueClose(code: number | undefined, reason: string, body: Uint8Array): void {
-    this.sendFrame(Opcode.Close, body, true);
+    this.out.frame(Opcode.Close, body, true);
     this.sentClose = { code: code ?? 1005, reason };
     if (this.currentState === 'open') this.currentState = 'closing';
-  }
-
-  /**
-   * Answers a ping. RFC 6455 §5.5.3 lets an endpoint answer only the latest of several pings
-   * it has not answered yet: once the unsent pongs reach {@link PONG_BUDGET_BYTES}, each new
-   * ping rewrites the last queued pong in place, so a flood queues bytes bounded by the
-   * budget, while a few pings in one read (Autobahn 2.10) each still get their own pong.
-   */
-  private queuePong(payload: Uint8Array): void {
-    const encoded = encodeFrame(Opcode.Pong, payload.slice(), {
-      mask: this.mask,
-      maskKeys: this.maskKeys,
-      wasm: this.wasm,
-    });
-    const queued = this.queuedPong;
-    if (queued === null || this.queuedPongBytes < PONG_BUDGET_BYTES) {
-      this.closeBatch();
-      const item = [...encoded];
-      this.pushOutput(item);
-      this.queuedPong = item;
-      for (const chunk of item) this.queuedPongBytes += chunk.length;
-      return;
-    }
-    for (const chunk of queued) {
-      this.outputBytes -= chunk.length;
-      this.queuedPongBytes -= chunk.length;
-    }
-    queued.length = 0;
-    for (const chunk of encoded) {
-      queued.push(chunk);
-      this.outputBytes += chunk.length;
-      this.queuedPongBytes += chunk.length;
-    }
-  }
-
-  private sendFrame(opcode: number, payload: Uint8Array, fin: boolean, rsv1 = false): void {
-    const length = payload.length;
-    if (length <= (this.mask ? SLAB_PAYLOAD_MAX : COPY_PAYLOAD_MAX)) {
-      const start = frameSlabs.reserve(headerLength(length, this.mask) + length, this.allocate);
-      const slab = frameSlabs.slab;
-      let written: number;
-      if (this.mask) {
-        written = encodeMaskedFrameInto(slab, start, opcode, payload, {
-          fin,
-          rsv1,
-          maskKeys: this.maskKeys,
-          wasm: this.wasm,
-          maskInto: this.maskInto,
-        });
-      } else {
-        const at = writeHeader(slab, opcode, length, fin, rsv1, undefined, start);
-        copyBytes(payload, 0, length, slab, at);
-        written = at - start + length;
-      }
-      this.appendToBatch(start, written);
-      return;
-    }
-    if (!this.mask) {
-      // The header joins the batch; the payload goes out by reference right after it.
-      const header = headerLength(length, false);
-      const start = frameSlabs.reserve(header, this.allocate);
-      writeHeader(frameSlabs.slab, opcode, length, fin, rsv1, undefined, start);
-      this.appendToBatch(start, header);
-      this.closeBatch();
-      this.pushOutput([payload]);
-      return;
-    }
-    this.closeBatch();
-    this.pushOutput(
-      encodeFrame(opcode, payload, {
-        fin,
-        rsv1,
-        mask: true,
-        maskKeys: this.maskKeys,
-        wasm: this.wasm,
-        allocate: this.allocate,
-        maskInto: this.maskInto,
-      }),
-    );
-  }
-
-  /** A text message, encoded once: straight into a slab after its header when it fits there. */
-  private sendTextFrame(text: string): void {
-    if (text.length <= SLAB_PAYLOAD_MAX) {
-      const maxPayload = Math.min(text.length * 3, SLAB_PAYLOAD_MAX);
-      const start = frameSlabs.reserve(headerLength(maxPayload, this.mask) + maxPayload, this.allocate);
-      const written = encodeTextFrameInto(
-        frameSlabs.slab,
-        start,
-        Opcode.Text,
-        text,
-        maxPayload,
-        true,
-        this.mask ? nextMaskKey(this.maskKeys) : undefined,
-        this.text,
-        this.wasm,
-        this.maskInto,
-      );
-      if (written >= 0) {
-        this.appendToBatch(start, written);
-        return;
-      }
-    }
-    this.sendFrame(Opcode.Text, this.text.encode(text), true);
-  }
-
-  /** Commits a frame written at `start` in the current slab, extending the open batch when it continues it. */
-  private appendToBatch(start: number, written: number): void {
-    const slab = frameSlabs.slab;
-    frameSlabs.commit(written);
-    this.outputBytes += written;
-    if (this.batchItem !== null && this.batchSlab === slab && this.batchEnd === start) {
-      this.batchEnd = start + written;
-      return;
-    }
-    this.closeBatch();
-    const item = [EMPTY];
-    this.batchItem = item;
-    this.batchSlab = slab;
-    this.batchStart = start;
-    this.batchEnd = start + written;
-    if (this.output === null) this.output = [item];
-    else this.output.push(item);
   }
 
   /** An owned copy of a binary message (the assembler's bytes are valid during the call only). */
@@ -706,20 +519,10 @@ export class Protocol implements ProtocolEngine {
     return copy;
   }
 
-  /** Ends the open batch, making its one view: later frames start a new output item. */
-  private closeBatch(): void {
-    const item = this.batchItem;
-    if (item === null) return;
-    item[0] = this.batchSlab!.subarray(this.batchStart, this.batchEnd);
-    this.batchItem = null;
-    this.batchSlab = null;
-  }
-
   private sendEof(): void {
     if (this.eofSent) return;
-    this.closeBatch();
     this.eofSent = true;
-    this.pushOutput(END_OF_STREAM);
+    this.out.end();
   }
 
   /** Nothing more may be sent: our close went out (RFC 6455 §5.5.1) or the stream is ended. */
@@ -738,15 +541,6 @@ export class Protocol implements ProtocolEngine {
 function plainView(bytes: Uint8Array, start: number, end: number): Uint8Array {
   if (bytes.constructor === Uint8Array && start === 0 && end === bytes.length) return bytes;
   return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
-}
-
-/** Copies `source[start, end)` to `target[at..]`; short runs byte by byte, sparing a view. */
-function copyBytes(source: Uint8Array, start: number, end: number, target: Uint8Array, at: number): void {
-  if (end - start <= BYTEWISE_COPY_MAX) {
-    for (let i = start; i < end; i++) target[at++] = source[i];
-  } else {
-    target.set(start === 0 && end === source.length ? source : source.subarray(start, end), at);
-  }
 }
 
 /** The parser's callbacks as one small object: no closures per connection. */
