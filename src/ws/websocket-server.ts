@@ -220,13 +220,10 @@ export class WebSocketServer extends EventEmitter {
     void handleUpgrade(req, socket, head, new SessionEvents(ws), this.upgradeOptions).then((session) => {
       if (session === null) return;
       ws[kServerSession](session);
-      const clients = this.clients;
-      if (clients !== undefined) {
-        clients.add(ws);
-        ws[kOnClosed] = () => {
-          clients.delete(ws);
-          if (this.shouldEmitClose && clients.size === 0) process.nextTick(() => this.emitClose());
-        };
+      if (this.clients !== undefined) {
+        this.clients.add(ws);
+        // One function per server: a closure here would keep `req` alive as long as the socket.
+        ws[kOnClosed] = this.forgetClient;
       }
       // Nothing is read until the application has its listeners on (ws reads on a later tick).
       session.pause();
@@ -235,6 +232,12 @@ export class WebSocketServer extends EventEmitter {
       if (!ws.isPaused) session.resume();
     });
   }
+
+  private readonly forgetClient = (ws: WebSocket): void => {
+    const clients = this.clients!;
+    clients.delete(ws);
+    if (this.shouldEmitClose && clients.size === 0) process.nextTick(() => this.emitClose());
+  };
 
   private emitClose(): void {
     this.state = CLOSED;

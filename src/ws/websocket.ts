@@ -48,6 +48,10 @@ const CLOSED = 3;
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'fragments' | 'blob';
 const BINARY_TYPES: readonly string[] = ['nodebuffer', 'arraybuffer', 'fragments', 'blob'];
 
+// Shared by every server-side socket: they offer nothing and take no client options.
+const NONE_OFFERED: readonly string[] = Object.freeze([]);
+const SERVER_SIDE: ClientOptions = Object.freeze({});
+
 /** Internal entry points for WebSocketServer and the session's callbacks. */
 export const kServerSession = Symbol('wasmws.ws.serverSession');
 const kOpen = Symbol('wasmws.ws.open');
@@ -131,7 +135,7 @@ export class WebSocket extends EventEmitter {
   private paused = false;
   private readonly isServer: boolean;
   private address: string | undefined;
-  private readonly offered: string[] = [];
+  private offered: readonly string[] = NONE_OFFERED;
   private readonly clientOptions: ClientOptions;
   private aborter: AbortController | null = null;
   private redirects = 0;
@@ -144,7 +148,7 @@ export class WebSocket extends EventEmitter {
   private pieces: { parts: Buffer[]; binary: boolean } | null = null;
   /** Sends waiting behind a Blob being read, so messages keep their order. */
   private blobChain: Promise<void> | null = null;
-  [kOnClosed]: (() => void) | undefined;
+  [kOnClosed]: ((socket: WebSocket) => void) | undefined;
 
   constructor(
     address: string | URL | null,
@@ -155,7 +159,7 @@ export class WebSocket extends EventEmitter {
     if (address === null) {
       this.isServer = true;
       this.address = undefined;
-      this.clientOptions = {};
+      this.clientOptions = SERVER_SIDE;
       return;
     }
     this.isServer = false;
@@ -177,8 +181,8 @@ export class WebSocket extends EventEmitter {
         throw new SyntaxError('An invalid or duplicated subprotocol was specified');
       }
       seen.add(protocol);
-      this.offered.push(protocol);
     }
+    this.offered = [...seen];
     this.open(this.address);
   }
 
@@ -508,7 +512,7 @@ export class WebSocket extends EventEmitter {
   [kClosed](code: number, reason: string): void {
     if (this.abandoned) return;
     this.phase = CLOSED;
-    this[kOnClosed]?.();
+    this[kOnClosed]?.(this);
     // ws reads nothing after a violation, so the peer's close is never seen: it reports 1006.
     if (this.failedOnViolation) this.emit('close', 1006, EMPTY);
     else this.emit('close', code, Buffer.from(reason));

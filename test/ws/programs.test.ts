@@ -290,8 +290,9 @@ describe.each(PEERS)('%s', (_name, server, client) => {
       'permessage-deflate',
     ]);
     const big = 'compress me '.repeat(2000);
-    socket.send(big);
+    const sent = new Promise<Error | undefined>((resolve) => socket.send(big, resolve));
     expect(String((await nextMessage(socket))[0])).toBe(big);
+    expect(await sent).toBeFalsy();
 
     const plain = await listen(server, cleanup);
     expect((await open(client, cleanup, plain.url)).extensions).toBe('');
