@@ -104,6 +104,7 @@ function isListeningMessage(message: unknown): message is ListeningMessage {
   );
 }
 
+/** The primary process of `serve --workers`: forks, watches, replaces and stops the workers. */
 class Primary {
   private state: 'starting' | 'serving' | 'stopping' = 'starting';
   /** Live workers, and whether each listens yet. */
@@ -111,7 +112,7 @@ class Primary {
   /** The URL and port the first worker reported; every worker shares them. */
   private url: string | undefined;
   private port: number | undefined;
-  /** Once every worker of a port-0 server is gone, its cluster handle is too: ask for the port itself. */
+  /** `--port P` for workers forked once the port-0 cluster handle may be gone (see fork, onListening). */
   private portArgs: string[] = [];
   private readonly retryTimers = new Set<ReturnType<typeof setTimeout>>();
   private status = 0;
@@ -173,7 +174,8 @@ class Primary {
     const how = signal === null ? `with status ${code}` : `on ${signal}`;
     const pid = worker.process.pid;
     if (this.state === 'starting') {
-      this.io.err(`wasmws serve: worker ${pid} exited ${how} before listening\n`);
+      const when = entry?.listening === true ? 'while the others started' : 'before listening';
+      this.io.err(`wasmws serve: worker ${pid} exited ${how} ${when}\n`);
       this.stop(EXIT_FAILURE);
     } else if (this.state === 'serving') {
       this.io.err(`wasmws serve: worker ${pid} exited ${how}; starting another\n`);
