@@ -14,13 +14,14 @@
 // It prints the peer, markdown tables with ours, ws, the ratio and the goal, and exits 1
 // if any echo check failed (a benchmark that measured nothing must not look like one).
 //
-// Options: --json (results as JSON only), --quick (short smoke run), --rounds=N (default 5),
+// Options: --json (results as JSON only), --quick (short smoke run), --rounds=N (default 5;
+// throughput: one per server, so each server takes each place in the order once),
 // --duration=MS per round or slice (default 1000), --warmup=MS per round or slice (default
 // 300), --idle=N connections (default 10000), --deflate-idle=N (default 1000),
 // --sections=throughput,memory[,clients,deflate,deflate-memory] (default throughput,memory),
 // --workloads=KEY,... (each section runs the selected ones of its own; keys in
-// echo/sliced.ts and echo/report.ts), --servers=ours,ws,wasmws-ws (default: every kind
-// built here), --aa=ws|none (the A/A twin, default ws), --loaders=raw,ws,
+// echo/sliced.ts and echo/report.ts), --servers=ours,ws,wasmws-ws,serve-workers2 (default:
+// the first three, those built here), --aa=ws|none (the A/A twin, default ws), --loaders=raw,ws,
 // --full-check-every=N (default 64), --profile=DIR (run our server with --cpu-prof,
 // profiles written to DIR).
 import { spawnSync } from 'node:child_process';
@@ -42,7 +43,7 @@ import {
   WORKLOADS,
   type Workload,
 } from './echo/report.js';
-import { SERVER_KINDS, type ServerKind, serverAvailable } from './echo/servers.js';
+import { DEFAULT_SERVER_KINDS, SERVER_KINDS, type ServerKind, serverAvailable } from './echo/servers.js';
 import { LOADERS, type Loader } from './echo/slice-load.js';
 import { measureSliced, SLICED_WORKLOADS, type SlicedServer } from './echo/sliced.js';
 import type { PeerInfo } from './support/ws-peer.js';
@@ -464,7 +465,7 @@ async function measureMemorySection(
 
 /** The servers of the sliced section, from --servers and --aa. */
 function slicedServerKinds(): { name: string; kind: ServerKind }[] {
-  const kinds = (argv.servers?.split(',') ?? SERVER_KINDS.filter(serverAvailable)) as ServerKind[];
+  const kinds = (argv.servers?.split(',') ?? DEFAULT_SERVER_KINDS.filter(serverAvailable)) as ServerKind[];
   for (const kind of kinds) {
     if (!SERVER_KINDS.includes(kind)) throw new RangeError(`--servers takes ${SERVER_KINDS.join(', ')}`);
     if (!serverAvailable(kind)) throw new RangeError(`--servers: ${kind} is not built in this checkout`);
@@ -494,9 +495,11 @@ async function measureSlicedSection(settings: EchoSettings, results: EchoResults
       servers.push({ name, kind, child: server.child, url: server.url });
       if (server.peer !== undefined) results.peer.server = server.peer;
     }
+    // By default one round per server: each then takes each place in the order once.
+    const rounds = argv.rounds === undefined ? servers.length : settings.rounds;
     const measured = await measureSliced(
       {
-        rounds: settings.rounds,
+        rounds,
         warmupMs: settings.warmupMs,
         durationMs: settings.durationMs,
         fullCheckEvery: settings.fullCheckEvery,
@@ -512,7 +515,7 @@ async function measureSlicedSection(settings: EchoSettings, results: EchoResults
     );
     if (measured.peer !== undefined) results.peer.client = measured.peer as PeerInfo;
     results.sliced = {
-      rounds: settings.rounds,
+      rounds,
       warmupMs: settings.warmupMs,
       durationMs: settings.durationMs,
       fullCheckEvery: settings.fullCheckEvery,

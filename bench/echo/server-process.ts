@@ -32,7 +32,7 @@ async function collectGarbage(): Promise<void> {
 answerRequests(async (request) => {
   switch (request.type) {
     case 'usage':
-      return { cpu: process.cpuUsage(), connections: server.connections() };
+      return { cpu: server.cpuUsage?.() ?? process.cpuUsage(), connections: server.connections() };
     case 'memory':
       if (request.gc === true) await collectGarbage();
       return { memory: process.memoryUsage(), connections: server.connections() };

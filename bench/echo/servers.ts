@@ -1,18 +1,23 @@
 // The echo servers the benchmark compares, started the same way: ours is createServer
 // with `wasmws serve`'s echo handler, ws's is a WebSocketServer (bufferutil loaded if
 // installed, as by default) whose connections send every message straight back, and
-// `wasmws-ws` (once dist/src/ws/ exists) is wasmws's ws-compatible face used as ws's is.
-// A new server is one more entry of SERVER_KINDS.
+// `wasmws-ws` (once dist/src/ws/ exists) is wasmws's ws-compatible face used as ws's is,
+// and `serve-workers2` is `wasmws serve --workers 2` in a process tree of its own (its CPU
+// read from /proc for the primary and its workers). A new server is one more entry of
+// SERVER_KINDS.
 //
 // With `deflate`, both accept permessage-deflate: ours with `deflate: true`, ws with
 // `perMessageDeflate: { threshold: 1024 }` (its defaults otherwise, which are also ours).
 //
 // Each is imported when started, so a server process loads only its own implementation.
-import { existsSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { DEFLATE_THRESHOLD } from './load.js';
 
 /** The servers the benchmark knows, in the order tables show them. */
-export const SERVER_KINDS = ['ours', 'ws', 'wasmws-ws'] as const;
+export const SERVER_KINDS = ['ours', 'ws', 'wasmws-ws', 'serve-workers2'] as const;
 /** One of {@link SERVER_KINDS}. */
 export type ServerKind = (typeof SERVER_KINDS)[number];
 
@@ -21,13 +26,29 @@ export const SERVER_LABELS: Record<ServerKind, string> = {
   ours: 'wasmws (createServer)',
   ws: 'ws + bufferutil',
   'wasmws-ws': 'wasmws/ws (WebSocketServer)',
+  'serve-workers2': 'wasmws serve --workers 2 --no-deflate',
 };
 
-const WS_FACE = new URL('../../src/ws/index.js', import.meta.url);
+/**
+ * The kinds a run compares unless told otherwise: `serve-workers2` is left out, since on
+ * a 2-core machine its workers compete with the load generator for the cores.
+ */
+export const DEFAULT_SERVER_KINDS: readonly ServerKind[] = ['ours', 'ws', 'wasmws-ws'];
 
-/** Whether `kind` can run in this checkout (wasmws/ws needs its entry built). */
+/** A built module of src/: beside this file once built (dist/bench/echo/), else in dist/ (tests run the .ts). */
+function builtModule(path: string): URL {
+  const beside = new URL(`../../${path}`, import.meta.url);
+  return existsSync(beside) ? beside : new URL(`../../dist/${path}`, import.meta.url);
+}
+
+const WS_FACE = builtModule('src/ws/index.js');
+const CLI_MAIN = builtModule('src/cli/main.js');
+
+/** Whether `kind` can run in this checkout (wasmws/ws needs its entry built, the workers the CLI and /proc). */
 export function serverAvailable(kind: ServerKind): boolean {
-  return kind !== 'wasmws-ws' || existsSync(WS_FACE);
+  if (kind === 'wasmws-ws') return existsSync(WS_FACE);
+  if (kind === 'serve-workers2') return existsSync(CLI_MAIN) && existsSync('/proc/self/stat');
+  return true;
 }
 
 /** How a server is started; `countMessages` makes {@link EchoServer.messages} count (tests only). */
@@ -47,6 +68,8 @@ export interface EchoServer {
   messages(): number;
   /** Closes every connection and stops listening. */
   close(): Promise<void>;
+  /** CPU time of every process serving, when that is more than this process. */
+  cpuUsage?(): NodeJS.CpuUsage;
 }
 
 async function startOurs({ deflate = false, countMessages = false }: EchoServerOptions): Promise<EchoServer> {
@@ -142,10 +165,72 @@ function wrapWsLike(kind: ServerKind, server: WsLikeServer, countMessages: boole
   };
 }
 
+/** USER_HZ on Linux: /proc/PID/stat counts CPU time in 1/100 s. */
+const CLOCK_TICK_MICROS = 10_000;
+
+/** User and system CPU of `pid` and its children (cluster workers) from /proc, µs (10 ms steps). */
+function processTreeCpu(pid: number): NodeJS.CpuUsage {
+  let user = 0;
+  let system = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    // After the parenthesised command: state ppid … utime (12th) stime (13th).
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(entry) !== pid && Number(fields[1]) !== pid) continue;
+    user += Number(fields[11]) * CLOCK_TICK_MICROS;
+    system += Number(fields[12]) * CLOCK_TICK_MICROS;
+  }
+  return { user, system };
+}
+
+/** `wasmws serve --workers 2` as a child process tree; it prints its URL once every worker listens. */
+async function startServeWorkers({ deflate = false }: EchoServerOptions): Promise<EchoServer> {
+  const args = ['serve', '--host', '127.0.0.1', '--port', '0', '--workers', '2'];
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(CLI_MAIN), ...args, ...(deflate ? [] : ['--no-deflate'])],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // The server process exits when the benchmark closes its channel: the cluster goes with it.
+  const stopCluster = () => child.kill('SIGTERM');
+  process.once('exit', stopCluster);
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      const match = /listening on (ws:\/\/\S+)/.exec(line);
+      if (match !== null) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`wasmws serve --workers exited with ${code}`)));
+  });
+  return {
+    kind: 'serve-workers2',
+    url,
+    // Sessions live in the workers; nothing here counts them.
+    connections: () => -1,
+    messages: () => 0,
+    cpuUsage: () => processTreeCpu(child.pid!),
+    close() {
+      process.off('exit', stopCluster);
+      stopCluster();
+      return exited;
+    },
+  };
+}
+
 const STARTERS: Record<ServerKind, (options: EchoServerOptions) => Promise<EchoServer>> = {
   ours: startOurs,
   ws: startWs,
   'wasmws-ws': startWsFace,
+  'serve-workers2': startServeWorkers,
 };
 
 /** Starts the echo server of `kind` on a free port of 127.0.0.1, accepting permessage-deflate if `deflate`. */

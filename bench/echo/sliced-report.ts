@@ -183,7 +183,11 @@ function table(results: SlicedResults, loader: Loader): string | undefined {
         ),
         ...others.filter((s) => s.kind !== 'ws').map((s) => spreadText(pairOf(s.name)?.cpu)),
         spreadText(pairs.find((p) => p.workload === workload.key && p.loader === loader && p.aa)?.cpu),
-        median(cells[0]?.slices.map((s) => s.clientCpuMicrosPerMessage) ?? [])?.toFixed(2) ?? '—',
+        median(
+          cellOf(results, workload.key, loader, BASE_SERVER)?.slices.map(
+            (s) => s.clientCpuMicrosPerMessage,
+          ) ?? [],
+        )?.toFixed(2) ?? '—',
         goal === undefined ? 'CPU ≤ ws' : `≥ ${goal}×, CPU ≤ ws`,
         ours === undefined
           ? '—'

@@ -15,7 +15,12 @@ import { WebSocketServer } from 'ws';
 import { dropIdleConnections, openIdleConnections } from '../../bench/echo/idle.js';
 import { type LoadOptions, runLoad, type Side } from '../../bench/echo/load.js';
 import type { EchoResults } from '../../bench/echo/report.js';
-import { type EchoServer, type ServerKind, startEchoServer } from '../../bench/echo/servers.js';
+import {
+  type EchoServer,
+  type ServerKind,
+  serverAvailable,
+  startEchoServer,
+} from '../../bench/echo/servers.js';
 import { LOADERS, SliceLoad } from '../../bench/echo/slice-load.js';
 import { roundOrder, SLICED_WORKLOADS } from '../../bench/echo/sliced.js';
 import { type SlicedResults, slicedGoalChecks, slicedPairs } from '../../bench/echo/sliced-report.js';
@@ -181,8 +186,13 @@ describe('a server that echoes the wrong thing is caught', () => {
 describe('the sliced throughput section', () => {
   const servers = new Map<ServerKind, EchoServer>();
   beforeAll(async () => {
-    for (const kind of ['ours', 'ws'] as const)
-      servers.set(kind, await startEchoServer(kind, { countMessages: true }));
+    // wasmws/ws too once its entry is built: its row must count what it echoed as well.
+    const kinds: ServerKind[] = [
+      'ours',
+      'ws',
+      ...(serverAvailable('wasmws-ws') ? ['wasmws-ws' as const] : []),
+    ];
+    for (const kind of kinds) servers.set(kind, await startEchoServer(kind, { countMessages: true }));
   });
   afterAll(async () => {
     for (const server of servers.values()) await server.close();
@@ -214,6 +224,28 @@ describe('the sliced throughput section', () => {
       }
     });
   });
+});
+
+it('drives `wasmws serve --workers 2` and reads its CPU from /proc (primary and workers)', async () => {
+  expect(serverAvailable('serve-workers2'), 'dist/ is missing: npm run build').toBe(true);
+  const server = await startEchoServer('serve-workers2');
+  try {
+    const load = await SliceLoad.open(
+      'raw',
+      { workers: server.url },
+      { size: 64, binary: true, connections: 4, inFlight: 4 },
+      1,
+    );
+    const before = server.cpuUsage!();
+    const result = await load.slice('workers', 20, 100);
+    load.close();
+    expect(result.failures).toEqual([]);
+    expect(result.fullChecks).toBe(result.echoes);
+    const after = server.cpuUsage!();
+    expect(after.user + after.system).toBeGreaterThan(before.user + before.system);
+  } finally {
+    await server.close();
+  }
 });
 
 describe('the raw load generator catches a server that echoes the wrong thing', () => {
