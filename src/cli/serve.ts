@@ -34,7 +34,7 @@ Options:
                        client's offer is accepted and messages from 1 KiB up are compressed
   --h2                 also accept WebSockets over HTTP/2 (RFC 8441 extended CONNECT) on
                        the same port as HTTP/1.1 upgrades; needs --tls-cert and --tls-key
-                       (ALPN picks the protocol). A plain GET over either answers 426
+                       (ALPN picks the protocol). Other HTTP/2 requests get 405
   --workers [N]        run N worker processes (node:cluster) sharing the port; with no N
                        (or "auto"), one per core. Each worker prints "worker PID listening"
                        on stderr and closes its sessions with 1001 "worker PID shutting
