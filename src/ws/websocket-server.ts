@@ -12,7 +12,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { HeaderList } from '../handshake/http1.js';
 import { handleUpgrade } from '../server/handle-upgrade.js';
-import { validateSessionOptions, validateUpgradeOptions } from '../server/options.js';
+import { deflateSettingsOf, validateSessionOptions, validateUpgradeOptions } from '../server/options.js';
 import type { UpgradeOptions, UpgradeRequestInfo } from '../server/types.js';
 import {
   deflateOption,
@@ -22,6 +22,7 @@ import {
   payloadLimits,
   WS_CLOSE_TIMEOUT,
 } from './options.js';
+import { checkUpgradeRequest, refuseAsWs } from './request-check.js';
 import { kOnClosed, kServerSession, SessionEvents, WebSocket } from './websocket.js';
 
 const RUNNING = 0;
@@ -74,6 +75,16 @@ export interface ServerOptions {
   autoPong?: boolean;
   /** Accepted and ignored. */
   allowSynchronousEvents?: boolean;
+  /** The class of the server's sockets: WebSocket or a subclass of it. Default WebSocket. */
+  WebSocket?: typeof WebSocket;
+}
+
+/** Sockets handed to `handleUpgrade` already: a second call is a misconfiguration, as in ws. */
+const upgradedSockets = new WeakSet<Duplex>();
+
+/** The version 8 origin header, read like `Origin`. */
+function headerOrigin(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }
 
 const TAKES_ONE_OF = 'One and only one of the "port", "server", or "noServer" options must be specified';
@@ -107,6 +118,7 @@ export class WebSocketServer extends EventEmitter {
   private state = RUNNING;
   private shouldEmitClose = false;
   private readonly upgradeOptions: UpgradeOptions;
+  private readonly socketClass: typeof WebSocket;
 
   constructor(options: ServerOptions, callback?: () => void) {
     super();
@@ -126,6 +138,7 @@ export class WebSocketServer extends EventEmitter {
       throw new TypeError(TAKES_ONE_OF);
     }
     this.options = settings;
+    this.socketClass = settings.WebSocket ?? WebSocket;
     this.upgradeOptions = {
       ...payloadLimits(settings.maxPayload),
       closeTimeout: settings.closeTimeout ?? WS_CLOSE_TIMEOUT,
@@ -216,7 +229,24 @@ export class WebSocketServer extends EventEmitter {
     head: Buffer,
     cb: (ws: WebSocket, request: http.IncomingMessage) => void,
   ): void {
-    const ws = new WebSocket(null);
+    if (upgradedSockets.has(socket)) {
+      throw new Error(
+        'server.handleUpgrade() was called more than once with the same socket, possibly due to a misconfiguration',
+      );
+    }
+    upgradedSockets.add(socket);
+    const refusal = checkUpgradeRequest(req, this.shouldHandle(req), deflateSettingsOf(this.upgradeOptions));
+    if (refusal !== null) {
+      if (!refusal.quiet && this.listenerCount('wsClientError') > 0) {
+        this.emit('wsClientError', new Error(refusal.reason), socket, req);
+      } else {
+        refuseAsWs(socket, refusal);
+      }
+      return;
+    }
+    // Version 8 (draft hybi-08) frames as 13 does; the engine knows only 13.
+    if (req.headers['sec-websocket-version'] !== '13') req.headers['sec-websocket-version'] = '13';
+    const ws = new this.socketClass(null);
     void handleUpgrade(req, socket, head, new SessionEvents(ws), this.upgradeOptions).then((session) => {
       if (session === null) return;
       ws[kServerSession](session);
@@ -247,12 +277,11 @@ export class WebSocketServer extends EventEmitter {
   private verify(info: UpgradeRequestInfo): Promise<undefined> | undefined {
     const req = info.request!;
     if (this.state !== RUNNING) throw { status: 503 };
-    if (!this.shouldHandle(req)) throw { status: 400 };
     const verifyClient = this.options.verifyClient;
     if (!verifyClient) return undefined;
     const socket = req.socket as Partial<TLSSocket>;
     const clientInfo: VerifyClientInfo = {
-      origin: req.headers.origin,
+      origin: req.headers.origin ?? headerOrigin(req.headers['sec-websocket-origin']),
       secure: Boolean(socket.authorized || socket.encrypted),
       req,
     };
