@@ -17,20 +17,11 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type WebSocketServer } from '../../src/server/index.js';
 import { selfSignedCertificate } from '../client/helpers.js';
+import { CHROMIUM_ARGS as CHROMIUM_FLAGS, CHROMIUM_PATH } from './chromium-flags.js';
 
 const CLI_PATH = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
-const CHROMIUM_PATH = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // The certificate is self-signed; this flag keeps Chromium's reuse of the HTTP/2 connection.
-  '--ignore-certificate-errors',
-];
+// The certificate is self-signed; this flag keeps Chromium's reuse of the HTTP/2 connection.
+const CHROMIUM_ARGS = [...CHROMIUM_FLAGS, '--ignore-certificate-errors'];
 const WAIT_MS = 10_000;
 
 interface PageExchange {

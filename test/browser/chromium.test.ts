@@ -19,20 +19,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type CDPSession, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium-flags.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI_PATH = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
-const CHROMIUM_PATH = '/usr/bin/chromium';
-// The machine has no network beyond loopback: keep Chromium from reaching out on its own.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 /** Bound on each wait: server start-up, browser launch, page load, a page-side event, shutdown. */
 const STARTUP_MS = 15_000;
 const LAUNCH_MS = 30_000;

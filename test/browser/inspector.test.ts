@@ -16,19 +16,9 @@ import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type InspectorWebServer, startInspectorWebServer } from '../../src/inspect/web-server.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium-flags.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
-const CHROMIUM_PATH = '/usr/bin/chromium';
-// The same flags as test/browser/chromium.test.ts: no sandbox in CI, and no reaching out on its own.
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 const LAUNCH_MS = 30_000;
 const PAGE_WAIT_MS = 10_000;
 const ARTIFACTS = join(ROOT, 'test-artifacts');
