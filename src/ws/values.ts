@@ -1,6 +1,6 @@
 // The values ws hands out and takes, converted: what `send` accepts turned into bytes, ws's
 // URL and close-code rules, and stand-ins for node's request and response objects.
-import { Readable } from 'node:stream';
+import { IncomingMessage } from 'node:http';
 
 /** What `send` takes, as in ws. */
 export type Data =
@@ -44,22 +44,23 @@ export function isSocketError(error: Error): boolean {
 /** A stand-in for node's ClientRequest in `upgrade`/`unexpected-response`/`redirect`: nothing to abort. */
 export const REQUEST_STANDIN = Object.freeze({ abort() {}, destroy() {} });
 
-/** The 101 or a refusal as an IncomingMessage-like readable: statusCode, statusMessage, headers, body. */
+/** The 101 or a refusal as an IncomingMessage: statusCode, statusMessage, headers, the body read. */
 export function responseOf(
   status: number,
   statusText: string,
   headers: Record<string, string | string[]>,
   body = '',
 ) {
-  const response = new Readable({ read() {} });
+  // node's own class, so `instanceof IncomingMessage` holds; it reads from no socket.
+  const response = new IncomingMessage(null as never);
+  response._read = () => {};
+  response.statusCode = status;
+  response.statusMessage = statusText;
+  response.headers = asNodeHeaders(headers);
+  response.httpVersion = '1.1';
   if (body !== '') response.push(Buffer.from(body));
   response.push(null);
-  return Object.assign(response, {
-    statusCode: status,
-    statusMessage: statusText,
-    headers: asNodeHeaders(headers),
-    httpVersion: '1.1',
-  });
+  return response;
 }
 
 /** Headers as node's IncomingMessage holds them: `set-cookie` always a list, other repeats joined. */

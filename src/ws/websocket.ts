@@ -119,14 +119,15 @@ export interface WebSocket {
  */
 // biome-ignore lint/suspicious/noUnsafeDeclarationMerging: the interface only types the events
 export class WebSocket extends EventEmitter {
-  static readonly CONNECTING = CONNECTING;
-  static readonly OPEN = OPEN;
-  static readonly CLOSING = CLOSING;
-  static readonly CLOSED = CLOSED;
-  readonly CONNECTING = CONNECTING;
-  readonly OPEN = OPEN;
-  readonly CLOSING = CLOSING;
-  readonly CLOSED = CLOSED;
+  // Defined after the class on it and its prototype, enumerable and read-only, as ws has them.
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
+  declare readonly CONNECTING: 0;
+  declare readonly OPEN: 1;
+  declare readonly CLOSING: 2;
+  declare readonly CLOSED: 3;
 
   private session: Session | null = null;
   /** The state before a session exists (client handshake) and once `close` was emitted. */
@@ -140,6 +141,8 @@ export class WebSocket extends EventEmitter {
   private aborter: AbortController | null = null;
   private redirects = 0;
   private errorEmitted = false;
+  /** Bytes given to send/ping/pong once not open: ws counts them in `bufferedAmount`. */
+  private droppedBytes = 0;
   /** The 101 was refused after the session was made: its events are not ours to emit. */
   private abandoned = false;
   /** The engine found a protocol violation by the peer and failed the connection. */
@@ -172,8 +175,9 @@ export class WebSocket extends EventEmitter {
     }
     this.clientOptions = { ...options };
     const version = this.clientOptions.protocolVersion ?? 13;
-    if (version !== 13)
-      throw new RangeError(`Unsupported protocol version: ${version} (supported versions: 13)`);
+    if (version !== 13 && version !== 8) {
+      throw new RangeError(`Unsupported protocol version: ${version} (supported versions: 8, 13)`);
+    }
     this.address = clientUrl(address);
     const seen = new Set<string>();
     for (const protocol of protocols as string[]) {
@@ -195,7 +199,7 @@ export class WebSocket extends EventEmitter {
 
   /** Bytes sent and not yet written to the socket. */
   get bufferedAmount(): number {
-    return this.session?.bufferedAmount ?? 0;
+    return (this.session?.bufferedAmount ?? 0) + this.droppedBytes;
   }
 
   /** The negotiated extensions' names, comma-separated (`permessage-deflate` or `''`). */
@@ -289,7 +293,7 @@ export class WebSocket extends EventEmitter {
     }
     if (typeof data === 'number') data = data.toString();
     if (this.readyState !== OPEN) {
-      this.sendAfterClose(cb);
+      this.sendAfterClose(data, cb);
       return;
     }
     if (this.blobChain !== null || (typeof Blob !== 'undefined' && data instanceof Blob)) {
@@ -333,7 +337,7 @@ export class WebSocket extends EventEmitter {
     const previous = this.blobChain ?? Promise.resolve();
     const chain = previous.then(async () => {
       const bytes = data instanceof Blob ? Buffer.from(await data.arrayBuffer()) : data;
-      if (this.readyState !== OPEN) this.sendAfterClose(cb);
+      if (this.readyState !== OPEN) this.sendAfterClose(bytes as Data, cb);
       else this.sendNow(bytes as Exclude<Data, number | Blob>, options, cb);
     });
     this.blobChain = chain.finally(() => {
@@ -341,7 +345,16 @@ export class WebSocket extends EventEmitter {
     });
   }
 
-  private sendAfterClose(cb: ((error?: Error) => void) | undefined): void {
+  /** ws counts what is sent once not open in `bufferedAmount`, and tells the callback. */
+  private sendAfterClose(data: Data | undefined, cb: ((error?: Error) => void) | undefined): void {
+    if (data !== undefined && data !== null) {
+      this.droppedBytes +=
+        typeof data === 'string'
+          ? Buffer.byteLength(data)
+          : data instanceof Blob
+            ? data.size
+            : toBytes(data as Exclude<Data, string | number | Blob>).length;
+    }
     if (cb !== undefined) process.nextTick(cb, notOpen(this.readyState));
   }
 
@@ -378,7 +391,7 @@ export class WebSocket extends EventEmitter {
     }
     if (typeof data === 'number') data = data.toString();
     if (this.readyState !== OPEN) {
-      this.sendAfterClose(cb);
+      this.sendAfterClose(data as Data | undefined, cb);
       return;
     }
     const bytes =
@@ -585,6 +598,11 @@ export class WebSocket extends EventEmitter {
       this.failHandshake(new Error('Opening handshake has timed out'));
       return;
     }
+    const message = handshakeMessage(error.code, this.offered.length > 0);
+    if (message !== undefined) {
+      this.failHandshake(new Error(message));
+      return;
+    }
     if (error.code === 'WS_ERR_INVALID_URL') {
       this.failHandshake(new SyntaxError(error.message));
       return;
@@ -634,4 +652,51 @@ export class WebSocket extends EventEmitter {
     this.phase = CLOSED;
     this.emit('close', 1006, EMPTY);
   }
+}
+
+/** ws's messages for a 101 that breaks RFC 6455 §4.1. */
+function handshakeMessage(code: string, offeredProtocols: boolean): string | undefined {
+  switch (code) {
+    case 'WS_ERR_HANDSHAKE_UPGRADE':
+      return 'Invalid Upgrade header';
+    case 'WS_ERR_HANDSHAKE_ACCEPT':
+      return 'Invalid Sec-WebSocket-Accept header';
+    case 'WS_ERR_HANDSHAKE_PROTOCOL':
+      return offeredProtocols
+        ? 'Server sent an invalid subprotocol'
+        : 'Server sent a subprotocol but none was requested';
+    case 'WS_ERR_HANDSHAKE_EXTENSION':
+      return 'Invalid Sec-WebSocket-Extensions header';
+    default:
+      return undefined;
+  }
+}
+
+// ws's constants: enumerable, read-only and not configurable, on the class and its prototype.
+for (const [name, value] of [
+  ['CONNECTING', CONNECTING],
+  ['OPEN', OPEN],
+  ['CLOSING', CLOSING],
+  ['CLOSED', CLOSED],
+] as const) {
+  const descriptor = { enumerable: true, value, writable: false, configurable: false };
+  Object.defineProperty(WebSocket, name, descriptor);
+  Object.defineProperty(WebSocket.prototype, name, descriptor);
+}
+// ws's attributes are enumerable accessors on the prototype.
+for (const name of [
+  'binaryType',
+  'bufferedAmount',
+  'extensions',
+  'isPaused',
+  'onclose',
+  'onerror',
+  'onmessage',
+  'onopen',
+  'protocol',
+  'readyState',
+  'url',
+]) {
+  const descriptor = Object.getOwnPropertyDescriptor(WebSocket.prototype, name)!;
+  Object.defineProperty(WebSocket.prototype, name, { ...descriptor, enumerable: true });
 }
