@@ -147,13 +147,27 @@ export function wsDecode(set: DecodeSet, delivery: Delivery = 'view', consumer?:
   return runner;
 }
 
-function encodeRunner(size: number, encode: (payload: Buffer) => Uint8Array[], payload: Buffer): Runner {
+/** An encode runner; `lastOutput()` (untimed, for the harness tests) gives the chunks of the last frame it made. */
+export interface EncodeRunner extends Runner {
+  lastOutput(): Uint8Array[];
+}
+
+function encodeRunner(
+  size: number,
+  encode: (payload: Buffer) => Uint8Array[],
+  payload: Buffer,
+  lastOutput?: () => Uint8Array[],
+): EncodeRunner {
   const count = encodesPerTask(size);
-  const runner: Runner = {
+  let last: Uint8Array[] = [];
+  const runner: EncodeRunner = {
     prepare: () => {},
     run: () => {
       let bytes = 0;
-      for (let i = 0; i < count; i++) bytes += encode(payload)[0].length;
+      for (let i = 0; i < count; i++) {
+        last = encode(payload);
+        bytes += last[0].length;
+      }
       runner.frames += count;
       runner.bytes += count * size;
       // Reading the output keeps the encode from being optimised away.
@@ -162,6 +176,7 @@ function encodeRunner(size: number, encode: (payload: Buffer) => Uint8Array[], p
     frames: 0,
     bytes: 0,
     failure: null,
+    lastOutput: lastOutput ?? (() => last),
   };
   return runner;
 }
@@ -171,7 +186,7 @@ function encodeRunner(size: number, encode: (payload: Buffer) => Uint8Array[], p
  * hooks our Node client passes: `Buffer.allocUnsafe`, and bufferutil's one-pass masking
  * from 1 KiB when it is installed (not in the no-add-ons child: WASMWS_NO_BUFFERUTIL=1).
  */
-export function oursEncode(payload: Buffer, mask: boolean, wasm: boolean): Runner {
+export function oursEncode(payload: Buffer, mask: boolean, wasm: boolean): EncodeRunner {
   const options: EncodeOptions = { mask, wasm, allocate: Buffer.allocUnsafe, maskInto: nodeMaskInto };
   return encodeRunner(payload.length, (data) => encodeFrame(2, data, options), payload);
 }
@@ -180,13 +195,14 @@ export function oursEncode(payload: Buffer, mask: boolean, wasm: boolean): Runne
  * Our client's own path: `encodeMaskedFrameInto` masks each frame straight into a shared
  * 64 KiB batch (from `Buffer.allocUnsafe`, a new one when full), with the same masking
  * hook, as `Protocol` does for client frames up to 16 KiB; larger frames take
- * `encodeFrame` as the protocol does.
+ * `encodeFrame` as the protocol does. No view is made per frame, as in the protocol.
  */
-export function oursEncodeBatched(payload: Buffer): Runner {
+export function oursEncodeBatched(payload: Buffer): EncodeRunner {
   if (payload.length > 16 * 1024) return oursEncode(payload, true, true);
   const batchBytes = 64 * 1024;
   let batch: Uint8Array = Buffer.allocUnsafe(batchBytes);
   let used = 0;
+  let lastStart = 0;
   const frameBytes = headerLength(payload.length, true) + payload.length;
   const options: EncodeOptions = { maskInto: nodeMaskInto };
   return encodeRunner(
@@ -197,10 +213,12 @@ export function oursEncodeBatched(payload: Buffer): Runner {
         used = 0;
       }
       const written = encodeMaskedFrameInto(batch, used, 2, data, options);
+      lastStart = used;
       used += written;
       return BATCHED_RESULT(written);
     },
     payload,
+    () => [batch.subarray(lastStart, used)],
   );
 }
 
@@ -212,7 +230,7 @@ const BATCHED_RESULT = (written: number): Uint8Array[] => {
 };
 
 /** ws's static `Sender.frame` as its `Sender` calls it for a binary message it may not modify. */
-export function wsEncode(payload: Buffer, mask: boolean): Runner {
+export function wsEncode(payload: Buffer, mask: boolean): EncodeRunner {
   const options: WsFrameOptions = { fin: true, mask, opcode: 2, readOnly: true, rsv1: false };
   return encodeRunner(payload.length, (data) => Sender.frame(data, options), payload);
 }

@@ -17,6 +17,7 @@ import {
   type MessageConsumer,
   oursDecode,
   oursEncode,
+  oursEncodeBatched,
   type Runner,
   wsDecode,
   wsEncode,
@@ -31,7 +32,7 @@ import {
   TASK_BYTES,
   type TextKind,
 } from '../../bench/support/workloads.js';
-import { peerInfo, Sender } from '../../bench/support/ws-peer.js';
+import { peerInfo, Receiver } from '../../bench/support/ws-peer.js';
 import { FrameParser, type FramePiece } from '../../src/codec/frame-parser.js';
 import { wasmAvailable } from '../../src/codec/kernel-pool.js';
 
@@ -253,39 +254,37 @@ describe.each(DEFAULT_SIZES)('encode runners at %i bytes', (size) => {
   const payload = binaryPayload(size);
 
   it.each([
-    ['ours', () => oursEncode(payload, true, true)],
-    ['ours wasm:false', () => oursEncode(payload, true, false)],
-    ['ws', () => wsEncode(payload, true)],
-    ['ours unmasked', () => oursEncode(payload, false, true)],
-    ['ws unmasked', () => wsEncode(payload, false)],
-  ])('%s counts one task of frames', (_name, make) => {
-    const runner = make();
-    cycle(runner, 1);
-    expect(runner.failure).toBeNull();
-    expect(runner.frames).toBe(encodesPerTask(size));
-    expect(runner.bytes).toBe(encodesPerTask(size) * size);
-  });
-
-  it('emit frames that decode back to the payload', async () => {
-    const { encodeFrame } = await import('../../src/codec/encoder.js');
-    const options = { fin: true, opcode: 2, readOnly: true, rsv1: false };
-    const masked = [
-      ...encodeFrame(2, payload, { mask: true }),
-      ...encodeFrame(2, payload, { mask: true, wasm: false }),
-      ...Sender.frame(payload, { ...options, mask: true }),
-    ];
-    const unmasked = [...encodeFrame(2, payload), ...Sender.frame(payload, { ...options, mask: false })];
-    for (const [chunks, role, count] of [
-      [masked, 'server', 3],
-      [unmasked, 'client', 2],
-    ] as const) {
-      const { frames, errors } = decodeWithOurs(chunks, role, true);
+    ['ours client path', () => oursEncodeBatched(payload), 'server'],
+    ['ours', () => oursEncode(payload, true, true), 'server'],
+    ['ours wasm:false', () => oursEncode(payload, true, false), 'server'],
+    ['ws', () => wsEncode(payload, true), 'server'],
+    ['ours unmasked', () => oursEncode(payload, false, true), 'client'],
+    ['ws unmasked', () => wsEncode(payload, false), 'client'],
+  ] as const)(
+    '%s counts one task of frames, the last of which decodes back to the payload',
+    (_name, make, role) => {
+      const runner = make();
+      cycle(runner, 1);
+      expect(runner.failure).toBeNull();
+      expect(runner.frames).toBe(encodesPerTask(size));
+      expect(runner.bytes).toBe(encodesPerTask(size) * size);
+      const { frames, errors } = decodeWithOurs(runner.lastOutput(), role, true);
       expect(errors).toBe(0);
-      expect(frames.length).toBe(count);
-      for (const frame of frames) {
-        expect(frame.opcode).toBe(2);
-        expect(frame.payload.equals(payload)).toBe(true);
-      }
+      expect(frames.length).toBe(1);
+      expect(frames[0].opcode).toBe(2);
+      expect(frames[0].payload.equals(payload)).toBe(true);
+    },
+  );
+
+  it("emit frames that ws's Receiver decodes back to the payload", () => {
+    const received: Buffer[] = [];
+    const receiver = new Receiver({ isServer: true, maxPayload: 0, skipUTF8Validation: false });
+    receiver.on('message', (data) => received.push(Buffer.from(data)));
+    for (const runner of [oursEncodeBatched(payload), oursEncode(payload, true, true)]) {
+      cycle(runner, 1);
+      for (const chunk of runner.lastOutput()) receiver.write(Buffer.from(chunk));
     }
+    expect(received.length).toBe(2);
+    for (const message of received) expect(message.equals(payload)).toBe(true);
   });
 });
