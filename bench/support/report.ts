@@ -144,7 +144,7 @@ const SECTION_VIEWS: SectionView[] = [
     what:
       'Ours: `FrameParser({ role: "server", validateUtf8: buffer.isUtf8 })` into `MessageAssembler` with `messageAt` and `allocate: Buffer.allocUnsafe`, as our Node server sets them up (ts: `wasm: false`, no validator); ' +
       'ws: `Receiver({ isServer: true })` fed by `write()`. Both hand the consumer one payload view per whole message, messages cut by chunk boundaries reassembled, UTF-8 checked; ' +
-      'the consumer counts messages and bytes. Each task pushes one ~64 KiB chunk, cut inside headers and payloads (16 B–16 KiB: a 5-chunk cycle whose cuts fall 1 byte into a header, at its last byte, mid-payload, at a frame start, 2 bytes in; 1 MiB: 4 frames in 64 KiB chunks, the cut next to each frame start moved into its header); ' +
+      'the consumer counts messages and bytes. Each task pushes one ~64 KiB chunk, cut inside headers and payloads (16 B–16 KiB: a 6-chunk cycle whose cuts fall 1 byte into a header, at its last byte, mid-payload, at a frame start, 2 bytes in; 1 MiB: 4 frames in 64 KiB chunks, the cut next to each frame start moved into its header); ' +
       'a fresh copy of the next chunk is written untimed before each task for both sides (ws unmasks in place).',
     withBytes: true,
     goalPair: ['ours', 'ws'],

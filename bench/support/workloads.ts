@@ -99,8 +99,8 @@ export interface DecodeSet {
 
 /** Frames in the stream when one frame is larger than a task: several, so chunks cut headers. */
 const LARGE_FRAME_STREAM = 4;
-/** Chunks per cycle when frames are small: enough for every cut position of {@link smallCut}. */
-const SMALL_FRAME_CHUNKS = 5;
+/** Chunks per cycle when frames are small: one boundary per cut position of {@link smallCut}. */
+const SMALL_FRAME_CHUNKS = 6;
 
 /**
  * Where the k-th boundary goes inside the frame it falls in (header `h`, payload `size`):
