@@ -7,6 +7,7 @@
 //
 //   node dist/bench/h2.js [--connections=100] [--inflight=4] [--sizes=64,16384]
 //                          [--rounds=5] [--slice-ms=1000] [--memory-connections=1000]
+// WASMWS_BENCH_SERVER_FLAGS="--cpu-prof --cpu-prof-dir=DIR" profiles the server process.
 import { type ChildProcess, execFileSync, fork } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -199,7 +200,7 @@ async function runParent(): Promise<void> {
   const memoryConnections = Number(values['memory-connections']);
   const tls = certificate();
   const child = fork(SELF, ['--server'], {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...(process.env.WASMWS_BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean)],
     env: { ...process.env, WASMWS_BENCH_TLS: JSON.stringify(tls) },
   });
   process.on('exit', () => child.kill());

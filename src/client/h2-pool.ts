@@ -5,6 +5,7 @@
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
 import type * as tls from 'node:tls';
+import { H2_STREAM_WINDOW_BYTES, widenConnectionWindow } from '../transports/http2-stream.js';
 import { ConnectError, type ConnectPhase, socketFailure } from './connect-error.js';
 import type { WebSocketTarget } from './websocket-url.js';
 
@@ -92,16 +93,20 @@ function drop(entry: Entry): void {
   if (entries.length === 0) pool.delete(entry.key);
 }
 
+const WINDOW_SETTINGS: http2.Settings = { initialWindowSize: H2_STREAM_WINDOW_BYTES };
+
 function open(key: string, target: WebSocketTarget, tlsOptions: tls.ConnectionOptions): Entry {
   const where = `${target.hostname}:${target.port}`;
   const session = target.secure
     ? http2.connect(key, {
         // RFC 6066 §3: SNI carries host names only, never IP addresses.
         servername: net.isIP(target.hostname) === 0 ? target.hostname : undefined,
+        settings: WINDOW_SETTINGS,
         ...(tlsOptions as http2.SecureClientSessionOptions),
       })
     : // h2c with prior knowledge (RFC 9113 §3.3): ws:// over HTTP/2 without TLS.
-      http2.connect(key);
+      http2.connect(key, { settings: WINDOW_SETTINGS });
+  session.once('connect', () => widenConnectionWindow(session));
   let phase: ConnectPhase = 'connecting';
   const entry = { key, tls: tlsOptions, session, users: 0 } as Entry & { ready: Promise<void> };
   entry.ready = new Promise<void>((resolve, reject) => {

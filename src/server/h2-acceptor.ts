@@ -15,6 +15,7 @@ import type * as tls from 'node:tls';
 import { encodeClosePayload } from '../codec/close-codes.js';
 import { DEFAULT_CLOSE_TIMEOUT } from '../session/options.js';
 import type { Session } from '../session/types.js';
+import { H2_STREAM_WINDOW_BYTES, widenConnectionWindow } from '../transports/http2-stream.js';
 import { completeUpgrade } from './complete-upgrade.js';
 import type { ListenInfo, WebSocketServer } from './create-server.js';
 import { answerStream, completeConnect } from './handle-connect.js';
@@ -73,7 +74,7 @@ export class H2Acceptor<Context> implements WebSocketServer<Context> {
       // HTTP/1.1 on the same port: ALPN http/1.1 (or none) goes to node:http's parser.
       allowHTTP1: true,
       // RFC 8441 §3: clients may send :protocol only after this setting arrived.
-      settings: { enableConnectProtocol: true },
+      settings: { enableConnectProtocol: true, initialWindowSize: H2_STREAM_WINDOW_BYTES },
       handshakeTimeout: settings.handshakeTimeout,
     });
     server.on('secureConnection', this.onSecureConnection);
@@ -174,6 +175,7 @@ export class H2Acceptor<Context> implements WebSocketServer<Context> {
       return;
     }
     this.h2Sessions.add(h2Session);
+    widenConnectionWindow(h2Session);
     (h2Session as http2.ServerHttp2Session & Tracked)[ACCEPTOR] = this as H2Acceptor<unknown>;
     h2Session.on('close', h2SessionOnClose);
   };

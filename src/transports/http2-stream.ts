@@ -4,9 +4,28 @@
 // stream's writable buffer follows HTTP/2 flow control, so `bufferedAmount` and `drain` give
 // the session the peer's window as backpressure. `end()` sends END_STREAM (then RST_STREAM
 // NO_ERROR if the peer's half is still open), `destroy()` RST_STREAM with CANCEL. The stream is paused from construction until `resume()`.
-import { constants, type Http2Stream } from 'node:http2';
+import { constants, type Http2Session, type Http2Stream } from 'node:http2';
 import type { Transport, TransportEvents } from '../session/types.js';
 import { CONCAT_BELOW } from './net-socket.js';
+
+/**
+ * Flow-control windows for sessions that carry WebSockets. HTTP/2's defaults (64 KiB per stream and
+ * 64 KiB for the whole connection, RFC 9113 §6.9.2) cap every WebSocket on a connection together
+ * at 64 KiB per round trip: 100 streams echoing 16 KiB messages ran at the window's pace, not
+ * the CPU's. A stream's window bounds what a peer can make us buffer for a paused WebSocket.
+ */
+export const H2_STREAM_WINDOW_BYTES = 256 * 1024;
+export const H2_CONNECTION_WINDOW_BYTES = 8 * 1024 * 1024;
+
+/** Raises a session's connection-level receive window (the stream windows go in its SETTINGS). */
+export function widenConnectionWindow(session: Http2Session): void {
+  if (session.destroyed) return;
+  try {
+    session.setLocalWindowSize(H2_CONNECTION_WINDOW_BYTES);
+  } catch {
+    // A session torn down between the check and the call: nothing to widen.
+  }
+}
 
 // The stream's callbacks: symbol-keyed, so they are not part of the public surface.
 const onData = Symbol('onData');
