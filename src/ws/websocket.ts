@@ -217,7 +217,7 @@ export class WebSocket extends EventEmitter {
   }
 
   get readyState(): number {
-    if (this.phase === CLOSED || this.session === null) return this.phase;
+    if (this.phase !== OPEN || this.session === null) return this.phase;
     switch (this.session.state) {
       case 'open':
         return OPEN;
@@ -459,6 +459,7 @@ export class WebSocket extends EventEmitter {
   /** @internal The server's session, before its `connection` event. */
   [kServerSession](session: Session): void {
     this.session = session;
+    this.phase = OPEN;
   }
 
   /** @internal */
@@ -475,8 +476,16 @@ export class WebSocket extends EventEmitter {
     }
     const response = session.handshake.response;
     if (response !== undefined && this.listenerCount('upgrade') > 0) {
+      // Still CONNECTING for `upgrade` listeners, as in ws: close() there aborts the handshake.
       this.emit('upgrade', responseOf(response.status, response.statusText, response.headers));
+      if (this.phase !== CONNECTING) {
+        this.session = null;
+        this.abandoned = true;
+        session.terminate();
+        return;
+      }
     }
+    this.phase = OPEN;
     this.emit('open');
   }
 
@@ -586,9 +595,9 @@ export class WebSocket extends EventEmitter {
         return;
       }
       if (this.listenerCount('unexpected-response') > 0) {
-        this.phase = CLOSING;
-        this.emit('unexpected-response', REQUEST_STANDIN, responseOf(status, '', headers, error.body));
-        this.emitClosedWithoutSession();
+        // As in ws, the socket stays CONNECTING until the listener aborts the request or closes it.
+        const request = { abort: () => this.requestAborted(), destroy: () => this.requestAborted() };
+        this.emit('unexpected-response', request, responseOf(status, '', headers, error.body));
         return;
       }
       this.failHandshake(new Error(`Unexpected server response: ${status}`));
@@ -626,6 +635,13 @@ export class WebSocket extends EventEmitter {
     this.address = next;
     this.emit('redirect', next, REQUEST_STANDIN);
     if (this.phase === CONNECTING) this.open(next);
+  }
+
+  /** An `unexpected-response` listener aborted the request: the socket closes (1006) without an error. */
+  private requestAborted(): void {
+    if (this.phase !== CONNECTING) return;
+    this.phase = CLOSING;
+    process.nextTick(() => this.emitClosedWithoutSession());
   }
 
   /** Closes the handshake the user gave up on: `error`, then `close` (1006) on the next tick. */

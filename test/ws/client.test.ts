@@ -133,6 +133,40 @@ describe.each(CLIENTS)('%s client', (_name, client) => {
     ]);
   });
 
+  it('aborts the handshake when closed from an upgrade listener: error, close 1006, no open', async () => {
+    const { url } = await listen(ours as unknown as WsModule, cleanup);
+    const socket = cleanup.track(new client.WebSocket(url));
+    const events: string[] = [];
+    socket.on('upgrade', () => {
+      events.push(`upgrade:${socket.readyState}`);
+      socket.close();
+    });
+    socket.on('open', () => events.push('open'));
+    socket.on('error', (error) => events.push(`error:${error.message}`));
+    const [code] = await closed(socket);
+    expect([...events, code]).toEqual([
+      'upgrade:0',
+      'error:WebSocket was closed before the connection was established',
+      1006,
+    ]);
+  });
+
+  it('stays CONNECTING after unexpected-response until closed, which emits error then close 1006', async () => {
+    const url = await answering((_req, socket) =>
+      socket.end('HTTP/1.1 502 Bad Gateway\r\nContent-Length: 3\r\n\r\nfoo'),
+    );
+    const socket = cleanup.track(new client.WebSocket(url));
+    const errors: string[] = [];
+    socket.on('error', (error) => errors.push(error.message));
+    const [, response] = (await once(socket, 'unexpected-response')) as [unknown, http.IncomingMessage];
+    let body = '';
+    for await (const chunk of response) body += chunk;
+    expect([body, socket.readyState]).toEqual(['foo', client.WebSocket.CONNECTING]);
+    socket.close();
+    const [code] = await closed(socket);
+    expect([code, errors]).toEqual([1006, ['WebSocket was closed before the connection was established']]);
+  });
+
   it('counts what is sent once not open in bufferedAmount, and calls back with the state', async () => {
     const { url } = await listen(ours as unknown as WsModule, cleanup);
     const socket = cleanup.track(new client.WebSocket(url));
