@@ -148,6 +148,19 @@ function takeStateSlot(): number {
   return slot;
 }
 
+/** Moves a long whole binary or compressed payload back into the owned chunk it came from (unmasked) and points the piece there. */
+function retainPiece(piece: FramePiece, chunk: Uint8Array, chunkFrom: number, shift: number): void {
+  const opcode = piece.opcode;
+  if (!(opcode === 2 || (opcode === 1 && piece.rsv1))) return;
+  if (piece.end - piece.start < RETAINED_PAYLOAD_MIN || piece.start < chunkFrom) return;
+  // Unmasked bytes already equal the chunk's.
+  if (piece.masked) chunk.set(piece.bytes.subarray(piece.start, piece.end), piece.start + shift);
+  piece.bytes = chunk;
+  piece.start += shift;
+  piece.end += shift;
+  piece.retained = true;
+}
+
 /**
  * Push parser for RFC 6455 frames. Enforces every §5 rule (RSV, reserved opcodes,
  * masking by role, control frame length and FIN, minimal lengths, continuation order),
@@ -166,15 +179,12 @@ export class FrameParser {
   private readonly validateUtf8: ((bytes: Uint8Array) => boolean) | undefined;
   private pushing = false;
   private queued: Uint8Array[] | null = null;
-  /** DFA state of a code point cut between two pieces of a deferred text frame. */
-  private seamState = UTF8_ACCEPT;
-  /** Bytes of that code point still to come. */
-  private seamBytes = 0;
+  /**
+   * A code point cut between two pieces of a deferred text frame: the DFA state at the cut
+   * plus 256 × the bytes of it still to come (one number: an idle parser stays small).
+   */
+  private seam = UTF8_ACCEPT;
   private readonly ownsChunks: boolean;
-  /** While parsing an owned chunk: the chunk, the first arena position holding its bytes, and chunk index minus arena position. */
-  private chunk: Uint8Array | null = null;
-  private chunkFrom = 0;
-  private chunkShift = 0;
 
   constructor(sink: FrameSink, options: FrameParserOptions) {
     if (options.role !== 'server' && options.role !== 'client') {
@@ -256,18 +266,16 @@ export class FrameParser {
         WINDOW + deferredLength,
       );
       view.setFloat64(STATE + S_STREAM_BASE, this.bytesPushed - deferredLength, true);
-      if (this.ownsChunks) {
-        this.chunk = chunk;
-        this.chunkFrom = WINDOW + deferredLength;
-        this.chunkShift = offset - deferredLength - WINDOW;
-      }
+      // An owned chunk's bytes lie from WINDOW + deferredLength on, at their arena position plus this.
+      const chunkShift = offset - deferredLength - WINDOW;
+      const owned = this.ownsChunks ? chunk : null;
       this.bytesPushed += take;
       offset += take;
       const end = WINDOW + deferredLength + take;
       let position = WINDOW;
       for (;;) {
         const count = kernels.walk(position, end);
-        this.deliver(lease, count);
+        this.deliver(lease, count, owned, WINDOW + deferredLength, chunkShift);
         if (this.error !== null) return;
         position = view.getInt32(STATE + S_CONSUMED, true);
         const kernelError = view.getInt32(STATE + S_ERROR, true);
@@ -280,12 +288,18 @@ export class FrameParser {
       deferredLength = end - position;
       if (deferredLength > 0) arena.copyWithin(WINDOW, position, end);
     }
-    this.chunk = null;
     if (deferredLength > 0) this.deferred = arena.slice(WINDOW, WINDOW + deferredLength);
     this.stateSlab.set(arena.subarray(STATE, STATE + STATE_USED_BYTES), stateOffset);
   }
 
-  private deliver(lease: KernelLease, count: number): void {
+  /** Hands the pieces of `count` descriptors to the sink; `chunk` (owned, or null) holds the window's bytes from `chunkFrom`. */
+  private deliver(
+    lease: KernelLease,
+    count: number,
+    chunk: Uint8Array | null,
+    chunkFrom: number,
+    chunkShift: number,
+  ): void {
     const arena = lease.kernels.bytes;
     const view = lease.view;
     // One piece per arena, not per parser: a nested parse gets another arena, so another piece.
@@ -315,28 +329,14 @@ export class FrameParser {
         this.fail(new WebSocketError('WS_ERR_INVALID_UTF8', piece.offset));
         return;
       }
-      if (this.chunk !== null && piece.first && piece.last && piece.fin) this.retainPiece(piece);
+      if (chunk !== null && piece.first && piece.last && piece.fin)
+        retainPiece(piece, chunk, chunkFrom, chunkShift);
       this.sink.frame(piece);
       if (piece.retained) {
         piece.retained = false;
         piece.bytes = arena;
       }
     }
-  }
-
-  /** Moves a long whole binary or compressed payload back into the owned chunk it came from (unmasked) and points the piece there. */
-  private retainPiece(piece: FramePiece): void {
-    const opcode = piece.opcode;
-    if (!(opcode === 2 || (opcode === 1 && piece.rsv1))) return;
-    if (piece.end - piece.start < RETAINED_PAYLOAD_MIN || piece.start < this.chunkFrom) return;
-    const chunk = this.chunk!;
-    const shift = this.chunkShift;
-    // Unmasked bytes already equal the chunk's.
-    if (piece.masked) chunk.set(piece.bytes.subarray(piece.start, piece.end), piece.start + shift);
-    piece.bytes = chunk;
-    piece.start += shift;
-    piece.end += shift;
-    piece.retained = true;
   }
 
   /**
@@ -349,21 +349,23 @@ export class FrameParser {
     const end = piece.end;
     let start = piece.start;
     if (piece.first && piece.last) return this.validateUtf8!(bytes.subarray(start, end));
-    if (piece.first) this.seamBytes = 0;
-    if (this.seamBytes > 0) {
-      const take = Math.min(this.seamBytes, end - start);
-      this.seamState = lease.kernels.validateUtf8(start, take, this.seamState);
-      this.seamBytes -= take;
+    if (piece.first) this.seam = UTF8_ACCEPT;
+    let missing = this.seam >> 8;
+    if (missing > 0) {
+      const take = Math.min(missing, end - start);
+      const state = lease.kernels.validateUtf8(start, take, this.seam & 0xff);
+      missing -= take;
       start += take;
-      if (this.seamState === UTF8_REJECT) return false;
-      if (this.seamBytes > 0) return !piece.last;
+      this.seam = state | (missing << 8);
+      if (state === UTF8_REJECT) return false;
+      if (missing > 0) return !piece.last;
     }
     const cut = piece.last ? end : cutCodePoint(bytes, start, end);
     if (cut > start && !this.validateUtf8!(bytes.subarray(start, cut))) return false;
     if (cut < end) {
-      this.seamState = lease.kernels.validateUtf8(cut, end - cut, UTF8_ACCEPT);
-      this.seamBytes = sequenceLength(bytes[cut]) - (end - cut);
-      if (this.seamState === UTF8_REJECT) return false;
+      const state = lease.kernels.validateUtf8(cut, end - cut, UTF8_ACCEPT);
+      this.seam = state | ((sequenceLength(bytes[cut]) - (end - cut)) << 8);
+      if (state === UTF8_REJECT) return false;
     }
     return true;
   }
@@ -372,7 +374,6 @@ export class FrameParser {
     this.error = error;
     this.deferred = null;
     this.queued = null;
-    this.chunk = null;
     this.sink.error(error);
   }
 }

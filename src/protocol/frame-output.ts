@@ -39,17 +39,6 @@ const COPY_PAYLOAD_MAX = 1024;
 const BYTEWISE_COPY_MAX = 32;
 const EMPTY = new Uint8Array(0);
 
-/** What a {@link FrameOutput} writes with, fixed per protocol. */
-export interface FrameOutputConfig {
-  /** Mask every frame (a client's). */
-  readonly mask: boolean;
-  readonly maskKeys: MaskKeySource | undefined;
-  readonly allocate: ((size: number) => Uint8Array) | undefined;
-  readonly maskInto: MaskInto | undefined;
-  readonly text: TextCodec;
-  readonly wasm: boolean;
-}
-
 /** Copies `source[start, end)` to `target[at..]`; short runs byte by byte, sparing a view. */
 export function copyBytes(
   source: Uint8Array,
@@ -82,7 +71,15 @@ export class FrameOutput {
   private batchEnd = 0;
   private batchSlab: Uint8Array | null = null;
 
-  constructor(private readonly config: FrameOutputConfig) {}
+  /** `mask`: mask every frame (a client's); the rest as in ProtocolOptions. */
+  constructor(
+    private readonly mask: boolean,
+    private readonly maskKeys: MaskKeySource | undefined,
+    private readonly allocate: ((size: number) => Uint8Array) | undefined,
+    private readonly maskInto: MaskInto | undefined,
+    private readonly textCodec: TextCodec,
+    private readonly wasm: boolean,
+  ) {}
 
   /** Bytes of frames queued and not yet taken. */
   get bufferedAmount(): number {
@@ -108,7 +105,7 @@ export class FrameOutput {
 
   /** Queues one frame. A server's payload over 1 KiB is referenced, not copied, until taken and written. */
   frame(opcode: number, payload: Uint8Array, fin: boolean, rsv1 = false): void {
-    const { mask, allocate } = this.config;
+    const { mask, allocate } = this;
     const length = payload.length;
     if (length <= (mask ? SLAB_PAYLOAD_MAX : COPY_PAYLOAD_MAX)) {
       const start = frameSlabs.reserve(headerLength(length, mask) + length, allocate);
@@ -118,9 +115,9 @@ export class FrameOutput {
         written = encodeMaskedFrameInto(slab, start, opcode, payload, {
           fin,
           rsv1,
-          maskKeys: this.config.maskKeys,
-          wasm: this.config.wasm,
-          maskInto: this.config.maskInto,
+          maskKeys: this.maskKeys,
+          wasm: this.wasm,
+          maskInto: this.maskInto,
         });
       } else {
         const at = writeHeader(slab, opcode, length, fin, rsv1, undefined, start);
@@ -146,20 +143,19 @@ export class FrameOutput {
         fin,
         rsv1,
         mask: true,
-        maskKeys: this.config.maskKeys,
-        wasm: this.config.wasm,
+        maskKeys: this.maskKeys,
+        wasm: this.wasm,
         allocate,
-        maskInto: this.config.maskInto,
+        maskInto: this.maskInto,
       }),
     );
   }
 
   /** Queues a text message, encoded once: straight into a slab after its header when it fits there. */
   text(text: string): void {
-    const config = this.config;
     if (text.length <= SLAB_PAYLOAD_MAX) {
       const maxPayload = Math.min(text.length * 3, SLAB_PAYLOAD_MAX);
-      const start = frameSlabs.reserve(headerLength(maxPayload, config.mask) + maxPayload, config.allocate);
+      const start = frameSlabs.reserve(headerLength(maxPayload, this.mask) + maxPayload, this.allocate);
       const written = encodeTextFrameInto(
         frameSlabs.slab,
         start,
@@ -167,17 +163,17 @@ export class FrameOutput {
         text,
         maxPayload,
         true,
-        config.mask ? nextMaskKey(config.maskKeys) : undefined,
-        config.text,
-        config.wasm,
-        config.maskInto,
+        this.mask ? nextMaskKey(this.maskKeys) : undefined,
+        this.textCodec,
+        this.wasm,
+        this.maskInto,
       );
       if (written >= 0) {
         this.appendToBatch(start, written);
         return;
       }
     }
-    this.frame(Opcode.Text, config.text.encode(text), true);
+    this.frame(Opcode.Text, this.textCodec.encode(text), true);
   }
 
   /**
@@ -188,9 +184,9 @@ export class FrameOutput {
    */
   pong(payload: Uint8Array): void {
     const encoded = encodeFrame(Opcode.Pong, payload.slice(), {
-      mask: this.config.mask,
-      maskKeys: this.config.maskKeys,
-      wasm: this.config.wasm,
+      mask: this.mask,
+      maskKeys: this.maskKeys,
+      wasm: this.wasm,
     });
     const queued = this.queuedPong;
     if (queued === null || this.queuedPongBytes < PONG_BUDGET_BYTES) {

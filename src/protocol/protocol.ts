@@ -18,6 +18,7 @@ import {
   MAX_CLOSE_REASON_BYTES,
   MAX_CONTROL_PAYLOAD_BYTES,
 } from '../codec/close-codes.js';
+import type { MaskInto, MaskKeySource } from '../codec/encoder.js';
 import { WebSocketError } from '../codec/errors.js';
 import { FrameParser } from '../codec/frame-parser.js';
 import { MessageAssembler, type MessageSink } from '../codec/message-assembler.js';
@@ -118,6 +119,9 @@ export class Protocol implements ProtocolEngine {
   /** {@link allocate} making plain Uint8Arrays, for received messages. */
   private readonly allocatePlain: SlabFactory | undefined;
   private readonly text: TextCodec;
+  private readonly maskKeys: MaskKeySource | undefined;
+  private readonly maskInto: MaskInto | undefined;
+  private readonly wasm: boolean;
   /** Events not yet taken; null while there are none (most idle connections). */
   private events: ProtocolEvent[] | null = null;
   /** Index of the next event {@link nextEvent} hands out. */
@@ -130,7 +134,8 @@ export class Protocol implements ProtocolEngine {
   private pendingFailure: WebSocketError | null = null;
   /** The peer ended the stream: finish once the events before that were taken. */
   private pendingEnd = false;
-  private readonly out: FrameOutput;
+  /** Made on the first frame queued: a connection that never sends holds none. */
+  private out: FrameOutput | null = null;
   private currentState: ProtocolState = 'open';
   private sentClose: ClosePayload | null = null;
   private receivedClose: ClosePayload | null = null;
@@ -166,15 +171,18 @@ export class Protocol implements ProtocolEngine {
     this.allocate = options.allocate;
     this.allocatePlain = plainFactory(options.allocate);
     this.text = options.textCodec ?? webTextCodec;
-    this.out = new FrameOutput({
+    this.maskKeys = options.maskKeys;
+    this.maskInto = options.maskInto;
+    this.wasm = options.wasm !== false;
+  }
+
+  private output(): FrameOutput {
+    if (this.out === null) {
       // RFC 6455 §5.3: a client masks every frame it sends; a server masks none.
-      mask: options.role === 'client',
-      maskKeys: options.maskKeys,
-      allocate: options.allocate,
-      maskInto: options.maskInto,
-      text: this.text,
-      wasm: options.wasm !== false,
-    });
+      const mask = this.role === 'client';
+      this.out = new FrameOutput(mask, this.maskKeys, this.allocate, this.maskInto, this.text, this.wasm);
+    }
+    return this.out;
   }
 
   /** The closing handshake's state; see the file header. */
@@ -216,7 +224,7 @@ export class Protocol implements ProtocolEngine {
     if (typeof text !== 'string') throw new TypeError('text must be a string');
     if (this.outputEnded()) return false;
     this.checkNotFragmenting();
-    this.out.text(text);
+    this.output().text(text);
     return true;
   }
 
@@ -225,7 +233,7 @@ export class Protocol implements ProtocolEngine {
     checkBytes('data', data);
     if (this.outputEnded()) return false;
     this.checkNotFragmenting();
-    this.out.frame(Opcode.Binary, data, true);
+    this.output().frame(Opcode.Binary, data, true);
     return true;
   }
 
@@ -246,7 +254,7 @@ export class Protocol implements ProtocolEngine {
       throw new TypeError('a continuation needs a fragmented message in progress');
     }
     if (opcode !== 0) this.checkNotFragmenting();
-    this.out.frame(opcode, data, fin);
+    this.output().frame(opcode, data, fin);
     this.sendingFragmented = fin ? 0 : opcode === 0 ? this.sendingFragmented : opcode;
     return true;
   }
@@ -260,7 +268,7 @@ export class Protocol implements ProtocolEngine {
     if (opcode !== 1 && opcode !== 2) throw new RangeError(`opcode must be 1 or 2, got ${String(opcode)}`);
     if (this.outputEnded()) return false;
     this.checkNotFragmenting();
-    this.out.frame(opcode, data, true, true);
+    this.output().frame(opcode, data, true, true);
     return true;
   }
 
@@ -280,7 +288,7 @@ export class Protocol implements ProtocolEngine {
   sendPing(data: Uint8Array = EMPTY): boolean {
     checkControlPayload(data);
     if (this.outputEnded()) return false;
-    this.out.frame(Opcode.Ping, data, true);
+    this.output().frame(Opcode.Ping, data, true);
     return true;
   }
 
@@ -288,7 +296,7 @@ export class Protocol implements ProtocolEngine {
   sendPong(data: Uint8Array = EMPTY): boolean {
     checkControlPayload(data);
     if (this.outputEnded()) return false;
-    this.out.frame(Opcode.Pong, data, true);
+    this.output().frame(Opcode.Pong, data, true);
     return true;
   }
 
@@ -362,7 +370,7 @@ export class Protocol implements ProtocolEngine {
 
   /** Bytes of frames queued and not yet taken by {@link dataToSend}. */
   get bufferedAmount(): number {
-    return this.out.bufferedAmount;
+    return this.out === null ? 0 : this.out.bufferedAmount;
   }
 
   private pushEvent(event: ProtocolEvent): void {
@@ -381,7 +389,7 @@ export class Protocol implements ProtocolEngine {
    * one vectored write with their neighbours), or END_OF_STREAM (half-close the transport).
    */
   dataToSend(): OutputItem[] {
-    return this.out.take();
+    return this.out === null ? [] : this.out.take();
   }
 
   /**
@@ -429,7 +437,7 @@ export class Protocol implements ProtocolEngine {
     if (opcode === Opcode.Ping) {
       // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless our close
       // frame already went out (§5.5.1: it is the last frame we send).
-      if (this.sentClose === null) this.out.pong(payload);
+      if (this.sentClose === null) this.output().pong(payload);
       this.pushEvent({ type: 'ping', data: payload.slice() });
     } else if (opcode === Opcode.Pong) {
       // RFC 6455 §5.5.3: an unsolicited pong needs no response.
@@ -505,7 +513,7 @@ export class Protocol implements ProtocolEngine {
   }
 
   private queueClose(code: number | undefined, reason: string, body: Uint8Array): void {
-    this.out.frame(Opcode.Close, body, true);
+    this.output().frame(Opcode.Close, body, true);
     this.sentClose = { code: code ?? 1005, reason };
     if (this.currentState === 'open') this.currentState = 'closing';
   }
@@ -522,7 +530,7 @@ export class Protocol implements ProtocolEngine {
   private sendEof(): void {
     if (this.eofSent) return;
     this.eofSent = true;
-    this.out.end();
+    this.output().end();
   }
 
   /** Nothing more may be sent: our close went out (RFC 6455 §5.5.1) or the stream is ended. */
