@@ -250,6 +250,7 @@ export class WebSocketServer extends EventEmitter {
     void handleUpgrade(req, socket, head, new SessionEvents(ws), this.upgradeOptions).then((session) => {
       if (session === null) return;
       ws[kServerSession](session);
+      ws._socket = socket;
       if (this.clients !== undefined) {
         this.clients.add(ws);
         // One function per server: a closure here would keep `req` alive as long as the socket.

@@ -8,6 +8,7 @@
 // A client whose handshake fails goes CONNECTING → CLOSING → CLOSED with `error`, then `close`
 // (1006), as ws does.
 import { EventEmitter } from 'node:events';
+import type { Duplex } from 'node:stream';
 import { type ConnectOptions, connect, TLS_OPTION_NAMES } from '../client/connect.js';
 import { ConnectError } from '../client/connect-error.js';
 import { WebSocketError } from '../codec/errors.js';
@@ -152,6 +153,11 @@ export class WebSocket extends EventEmitter {
   /** Sends waiting behind a Blob being read, so messages keep their order. */
   private blobChain: Promise<void> | null = null;
   [kOnClosed]: ((socket: WebSocket) => void) | undefined;
+  /**
+   * A server socket's TCP/TLS socket, for what ws code reads from it (`remoteAddress`);
+   * writing to it, pausing or ending it bypasses the engine. `null` on clients.
+   */
+  _socket: Duplex | null = null;
 
   constructor(
     address: string | URL | null,

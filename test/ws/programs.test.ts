@@ -72,7 +72,11 @@ describe.each(PEERS)('%s', (_name, server, client) => {
       }
       wss.handleUpgrade(req, socket, head, (socket, request) => wss.emit('connection', socket, request));
     });
-    wss.on('connection', (socket, req: http.IncomingMessage) => socket.send(`hello ${req.url}`));
+    wss.on('connection', (socket, req: http.IncomingMessage) =>
+      socket.send(
+        `hello ${req.url} from ${(socket as unknown as { _socket: { remoteAddress: string } })._socket.remoteAddress}`,
+      ),
+    );
     await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
     cleanup.add(() => new Promise((resolve) => httpServer.close(resolve)));
     cleanup.add(() => {
@@ -84,7 +88,7 @@ describe.each(PEERS)('%s', (_name, server, client) => {
     const plain = await fetch(`http://127.0.0.1:${port}/`);
     expect(await plain.text()).toBe('plain http');
     const socket = cleanup.track(new client.WebSocket(`ws://127.0.0.1:${port}/ws`));
-    expect(String((await nextMessage(socket))[0])).toBe('hello /ws');
+    expect(String((await nextMessage(socket))[0])).toBe('hello /ws from 127.0.0.1');
   });
 
   it('refuses with 401 from an async verifyClient: error "Unexpected server response: 401", then close 1006', async () => {
