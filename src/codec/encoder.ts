@@ -211,22 +211,41 @@ function writeMaskedFrame(
   payload: Uint8Array,
   options: EncodeOptions,
 ): number {
-  const key = nextMaskKey(options.maskKeys);
-  const at = writeHeader(
+  return writeMaskedFrameAt(
     target,
+    offset,
     opcode,
-    payload.length,
+    payload,
     options.fin !== false,
     options.rsv1 === true,
-    key,
-    offset,
+    nextMaskKey(options.maskKeys),
+    options.wasm !== false,
+    options.maskInto,
   );
-  const maskInto = options.maskInto;
-  if (maskInto !== undefined && payload.length >= MASK_INTO_MIN) maskInto(payload, key, target, at);
-  else if (payload.length >= WASM_MASK_THRESHOLD && options.wasm !== false)
-    maskWithKernel(payload, target, at, key);
+}
+
+/**
+ * {@link encodeMaskedFrameInto} without its checks or options object, for callers that
+ * validated the frame already (the protocol): writes the frame masked with `key` at
+ * `offset` and returns the bytes written.
+ */
+export function writeMaskedFrameAt(
+  target: Uint8Array,
+  offset: number,
+  opcode: number,
+  payload: Uint8Array,
+  fin: boolean,
+  rsv1: boolean,
+  key: number,
+  wasm: boolean,
+  maskInto: MaskInto | undefined,
+): number {
+  const length = payload.length;
+  const at = writeHeader(target, opcode, length, fin, rsv1, key, offset);
+  if (maskInto !== undefined && length >= MASK_INTO_MIN) maskInto(payload, key, target, at);
+  else if (length >= WASM_MASK_THRESHOLD && wasm) maskWithKernel(payload, target, at, key);
   else maskCopy(payload, target, at, key, 0);
-  return at + payload.length - offset;
+  return at + length - offset;
 }
 
 /**

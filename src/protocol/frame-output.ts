@@ -7,13 +7,13 @@
 // transport has written it, however long that takes.
 import {
   encodeFrame,
-  encodeMaskedFrameInto,
   encodeTextFrameInto,
   headerLength,
   type MaskInto,
   type MaskKeySource,
   nextMaskKey,
   writeHeader,
+  writeMaskedFrameAt,
 } from '../codec/encoder.js';
 import { Opcode } from '../codec/opcodes.js';
 import { SlabAllocator } from '../codec/slab.js';
@@ -112,13 +112,9 @@ export class FrameOutput {
       const slab = frameSlabs.slab;
       let written: number;
       if (mask) {
-        written = encodeMaskedFrameInto(slab, start, opcode, payload, {
-          fin,
-          rsv1,
-          maskKeys: this.maskKeys,
-          wasm: this.wasm,
-          maskInto: this.maskInto,
-        });
+        // The protocol checked the opcode and a control frame's length already.
+        const key = nextMaskKey(this.maskKeys);
+        written = writeMaskedFrameAt(slab, start, opcode, payload, fin, rsv1, key, this.wasm, this.maskInto);
       } else {
         const at = writeHeader(slab, opcode, length, fin, rsv1, undefined, start);
         copyBytes(payload, 0, length, slab, at);
