@@ -8,7 +8,7 @@
 // and WASMWS_NO_BUFFERUTIL=1: no add-on on either side) that pairs ours with that ws again
 // and prints JSON.
 //
-// Options: --json (machine-readable results only), --rounds=N (default 9), --time=MS per
+// Options: --json (machine-readable results only), --rounds=N (default 11), --time=MS per
 // side and round (default 100), --warmup=MS per side before a pair (default 100),
 // --sizes=16,125,... (bytes), --sections=decode,clientEncode,serverEncode,
 // --text=ascii,mixed (default both), --deliver=view|string (default view: neither side
@@ -48,7 +48,7 @@ const { values: argv } = parseArgs({
   options: {
     json: { type: 'boolean', default: false },
     only: { type: 'string' },
-    rounds: { type: 'string', default: '9' },
+    rounds: { type: 'string', default: '11' },
     time: { type: 'string', default: '100' },
     warmup: { type: 'string', default: '100' },
     sizes: { type: 'string', default: DEFAULT_SIZES.join(',') },

@@ -1,6 +1,6 @@
 // Results of the codec benchmark, the issue's goals, and their markdown rendering. Every
 // ratio is the median of per-round ratios of a pair (bench/support/paired.ts) with its
-// min–max; every table has A/A columns that show the noise of the same run.
+// interquartile range; every table has A/A columns that show the noise of the same run.
 import type { Spread } from './paired.js';
 import type { Delivery } from './runners.js';
 import type { TextKind } from './workloads.js';
@@ -102,11 +102,14 @@ export function cell(metric: Metric | undefined, withBytes: boolean): string {
   return withBytes ? `${frames} · ${mb} MB/s` : frames;
 }
 
-/** `4.12× (3.90–4.31)`: median of the per-round ratios and their min–max. */
+/**
+ * `4.12× [3.90–4.31]`: median of the per-round ratios and their interquartile range (a
+ * round that a neighbour's burst hit moves the min–max, kept in `--json`, but not this).
+ */
 export function ratioCell(pair: PairResult | undefined): string {
   if (pair === undefined) return '—';
-  const { median, min, max } = pair.ratio;
-  return `${median.toFixed(2)}× (${min.toFixed(2)}–${max.toFixed(2)})`;
+  const { median, q1, q3 } = pair.ratio;
+  return `${median.toFixed(2)}× [${q1.toFixed(2)}–${q3.toFixed(2)}]`;
 }
 
 export function findPair(row: Row, a: string, b: string): PairResult | undefined {
@@ -263,7 +266,7 @@ export function render(results: Results): string {
         : '') +
       '.',
     `Paired: per pair, ${settings.rounds} rounds of ${settings.time} ms per side (A then B, then B then A, …) after ${settings.warmup} ms of warm-up each; ` +
-      'a ratio is the median of the per-round ratios, (min–max) after it; A/A columns pair a runner with a second instance of itself. ' +
+      'a ratio is the median of the per-round ratios, [interquartile range] after it (min–max in --json); A/A columns pair a runner with a second instance of itself. ' +
       `Rates are each side's median; one task ≈ 64 KiB of payload. Text delivered as ${settings.delivery === 'view' ? 'payload views (neither side decodes to a string)' : 'strings (ours Buffer’s `utf8Slice` on the message’s bytes, as our Node glue decodes; ws `data.toString()`)'}.`,
   );
   if (results.cpuPressure !== undefined) {
