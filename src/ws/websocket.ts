@@ -557,8 +557,7 @@ export class WebSocket extends EventEmitter {
       settings = {
         ...tls,
         protocols: this.offered,
-        headers: headerListOf(options.headers),
-        origin: options.origin,
+        ...requestHeaders(options),
         handshakeTimeout: options.handshakeTimeout ?? 0,
         deflate: deflateOption(options.perMessageDeflate, true),
         ...payloadLimits(options.maxPayload),
@@ -721,4 +720,29 @@ for (const name of [
 ]) {
   const descriptor = Object.getOwnPropertyDescriptor(WebSocket.prototype, name)!;
   Object.defineProperty(WebSocket.prototype, name, { ...descriptor, enumerable: true });
+}
+
+/** Handshake headers the engine writes itself; ws overrides them too, except Origin. */
+const OWN_REQUEST_HEADERS = new Set([
+  'host',
+  'upgrade',
+  'connection',
+  'sec-websocket-key',
+  'sec-websocket-version',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+]);
+
+/** ws's `headers` and `origin` as the engine takes them: an `Origin` header becomes `origin`. */
+function requestHeaders(options: ClientOptions): { headers: [string, string][]; origin: string | undefined } {
+  let origin = options.origin;
+  const headers = headerListOf(options.headers).filter(([name, value]) => {
+    const lower = name.toLowerCase();
+    if (lower === 'origin') {
+      origin ??= value;
+      return false;
+    }
+    return !OWN_REQUEST_HEADERS.has(lower);
+  });
+  return { headers, origin };
 }

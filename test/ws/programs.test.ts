@@ -102,7 +102,7 @@ describe.each(PEERS)('%s', (_name, server, client) => {
         setImmediate(() => done(info.req.headers.authorization === 'Bearer ok', 401, 'Unauthorized'));
       },
     });
-    const refused = cleanup.track(new client.WebSocket(url, { origin: 'https://example.org' }));
+    const refused = cleanup.track(new client.WebSocket(url, { headers: { Origin: 'https://example.org' } }));
     const events: string[] = [];
     refused.on('error', (error) => events.push(`error:${error.message}`));
     const [code] = await closed(refused);
