@@ -3,9 +3,11 @@
 // and the errors ws emits for a peer's protocol violations (sent by a raw TCP client).
 import { once } from 'node:events';
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { selfSignedCertificate } from '../client/helpers.js';
 import { Cleanup, closed, listen, messages, nextConnection, nextMessage, open, PEERS } from './peers.js';
 
 const cleanup = new Cleanup();
@@ -132,6 +134,29 @@ describe.each(PEERS)('%s', (_name, server, client) => {
     await emitted;
     const second = await new Promise<Error | undefined>((resolve) => wss.close(resolve));
     expect(second?.message).toBe('The server is not running');
+  });
+
+  it('serves wss:// from a node:https server, with info.secure and the client trusting its ca', async () => {
+    const { cert, key } = selfSignedCertificate();
+    const httpsServer = https.createServer({ cert, key });
+    const secure: boolean[] = [];
+    const wss = new server.WebSocketServer({
+      server: httpsServer,
+      verifyClient: (info: { secure: boolean }) => secure.push(info.secure) > 0,
+    });
+    wss.on('connection', (socket) => socket.send('over tls'));
+    await new Promise<void>((resolve) => httpsServer.listen(0, '127.0.0.1', resolve));
+    cleanup.add(() => new Promise((resolve) => httpsServer.close(resolve)));
+    cleanup.add(() => {
+      for (const socket of wss.clients) socket.terminate();
+    });
+    const url = `wss://127.0.0.1:${(httpsServer.address() as AddressInfo).port}/`;
+    const socket = cleanup.track(new client.WebSocket(url, { ca: cert }));
+    expect(String((await nextMessage(socket))[0])).toBe('over tls');
+    expect(secure).toEqual([true]);
+    const untrusted = cleanup.track(new client.WebSocket(url));
+    const [error] = (await once(untrusted, 'error')) as [Error & { code?: string }];
+    expect(error.code).toBe('DEPTH_ZERO_SELF_SIGNED_CERT');
   });
 
   it('keeps no clients set with clientTracking: false', async () => {
