@@ -25,7 +25,7 @@ import { MessageAssembler, type MessageSink } from '../codec/message-assembler.j
 import { Opcode } from '../codec/opcodes.js';
 import { SlabAllocator, type SlabFactory } from '../codec/slab.js';
 import { type TextCodec, webTextCodec } from '../codec/text-codec.js';
-import { copyBytes, FrameOutput } from './frame-output.js';
+import { FrameOutput } from './frame-output.js';
 import type { OutputItem, ProtocolEngine, ProtocolEvent, ProtocolOptions, ProtocolState } from './types.js';
 
 // The parser's callbacks: symbol-keyed, so they are not part of the public surface.
@@ -523,7 +523,7 @@ export class Protocol implements ProtocolEngine {
     const length = end - start;
     if (!messageSlabs.fits(length)) return bytes.slice(start, end);
     const copy = messageSlabs.take(length, this.allocatePlain);
-    copyBytes(bytes, start, end, copy, 0);
+    copyOut(bytes, start, end, copy);
     return copy;
   }
 
@@ -549,6 +549,21 @@ export class Protocol implements ProtocolEngine {
 function plainView(bytes: Uint8Array, start: number, end: number): Uint8Array {
   if (bytes.constructor === Uint8Array && start === 0 && end === bytes.length) return bytes;
   return new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start);
+}
+
+/** Messages this short are copied out byte by byte: no view needed. */
+const BYTEWISE_COPY_MAX = 32;
+
+/**
+ * Copies a received message into `target` (its own function, not the sender's copy: it only
+ * ever sees plain arrays, so its element accesses stay monomorphic).
+ */
+function copyOut(source: Uint8Array, start: number, end: number, target: Uint8Array): void {
+  if (end - start <= BYTEWISE_COPY_MAX) {
+    for (let i = start, at = 0; i < end; i++, at++) target[at] = source[i];
+  } else {
+    target.set(source.subarray(start, end));
+  }
 }
 
 /** The parser's callbacks as one small object: no closures per connection. */
