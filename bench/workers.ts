@@ -90,11 +90,12 @@ function cpuSeconds(pid: number): number {
   return ticks / CLOCK_TICKS;
 }
 
-/** Busy and total CPU time of the whole machine so far, in ticks, from /proc/stat. */
-function machineTicks(): { busy: number; total: number } {
+/** CPU time of the whole machine so far, in ticks, from /proc/stat: busy, interrupts, total. */
+function machineTicks(): { busy: number; interrupts: number; total: number } {
+  // user nice system idle iowait irq softirq steal …
   const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
   const total = fields.reduce((sum, n) => sum + n, 0);
-  return { busy: total - fields[3]! - fields[4]!, total }; // idle, iowait
+  return { busy: total - fields[3]! - fields[4]!, interrupts: fields[5]! + fields[6]!, total };
 }
 
 /** One masked frame of `size` bytes, `inFlight` times over: what a connection sends at the start. */
@@ -185,9 +186,13 @@ async function openLoadConnection(url: URL, frames: Buffer): Promise<LoadConnect
 interface Sample {
   messagesPerSecond: number;
   serverCpuMicrosPerMessage: number;
-  loadCpuShare: number;
-  /** Of all cores, busy with anything (ours or not) during the window. */
-  machineBusy: number;
+  /** Cores' worth of CPU time over the window: the server (primary and workers), this process. */
+  serverCores: number;
+  loadCores: number;
+  /** Cores in interrupt handlers (loopback TCP runs in softirqs, charged to no process). */
+  interruptCores: number;
+  /** Cores busy with other processes on the machine. */
+  otherCores: number;
 }
 
 const sleep = (ms: number) => new Promise((done) => setTimeout(done, ms));
@@ -217,11 +222,19 @@ async function measure(server: Server): Promise<Sample> {
   ];
   for (const connection of open) connection.stop();
   const messages = echoes1 - echoes0;
+  const seconds = (t1 - t0) / 1000;
+  const serverCores = (cpu1 - cpu0) / seconds;
+  const loadCores = (load1.user + load1.system) / 1e6 / seconds;
+  const coresOf = (ticks: number) => (ticks / (machine1.total - machine0.total)) * availableParallelism();
+  const busyCores = coresOf(machine1.busy - machine0.busy);
+  const interruptCores = coresOf(machine1.interrupts - machine0.interrupts);
   return {
-    messagesPerSecond: (messages * 1000) / (t1 - t0),
+    messagesPerSecond: messages / seconds,
     serverCpuMicrosPerMessage: ((cpu1 - cpu0) * 1e6) / messages,
-    loadCpuShare: (load1.user + load1.system) / 1000 / (t1 - t0),
-    machineBusy: (machine1.busy - machine0.busy) / (machine1.total - machine0.total),
+    serverCores,
+    loadCores,
+    interruptCores,
+    otherCores: Math.max(0, busyCores - interruptCores - serverCores - loadCores),
   };
 }
 
@@ -250,18 +263,16 @@ console.log(
     `${rounds} rounds of ${windowMs / 1000} s, interleaved; load generator in one process (node ${process.version})`,
 );
 console.log(
-  `configuration        msg/s (median)  server CPU us/msg  load generator CPU  machine busy (${availableParallelism()} cores)`,
+  `configuration        msg/s (median)  server us/msg  server cores  load cores  interrupt cores  other processes (cores of ${availableParallelism()})`,
 );
 CONFIGS.forEach((config, i) => {
   const rows = samples[i]!;
+  const column = (pick: (s: Sample) => number, digits: number, width: number) =>
+    median(rows.map(pick)).toFixed(digits).padStart(width);
   console.log(
-    `${config.name.padEnd(20)} ${median(rows.map((s) => s.messagesPerSecond))
-      .toFixed(0)
-      .padStart(14)}  ${median(rows.map((s) => s.serverCpuMicrosPerMessage))
-      .toFixed(2)
-      .padStart(17)}  ${(median(rows.map((s) => s.loadCpuShare)) * 100)
-      .toFixed(0)
-      .padStart(16)} %  ${(median(rows.map((s) => s.machineBusy)) * 100).toFixed(0).padStart(10)} %`,
+    `${config.name.padEnd(20)} ${column((s) => s.messagesPerSecond, 0, 14)}  ${column((s) => s.serverCpuMicrosPerMessage, 2, 13)}` +
+      `  ${column((s) => s.serverCores, 2, 12)}  ${column((s) => s.loadCores, 2, 10)}` +
+      `  ${column((s) => s.interruptCores, 2, 15)}  ${column((s) => s.otherCores, 2, 15)}`,
   );
 });
 // Ratios per round (the rounds of one configuration pair ran back to back), then their median.
