@@ -112,8 +112,9 @@ export interface SessionOptions {
   /** Use the WebAssembly kernels. Default true. */
   wasm?: boolean;
   /**
-   * Whole-buffer UTF-8 check for single-frame text messages of 1 KiB and more. Default:
-   * none (the kernel validates all text); the Node entry points pass `buffer.isUtf8`.
+   * Whole-buffer UTF-8 check for single-frame text messages of 1 KiB and more, called on
+   * each piece as it arrives (a code point cut between pieces is checked by the kernel).
+   * Default: none (the kernel validates all text); the Node entry points pass `buffer.isUtf8`.
    */
   validateUtf8?: (bytes: Uint8Array) => boolean;
   /** Time source. Default: the global timers and `Date.now`. */
