@@ -124,13 +124,16 @@ export class FrameOutput {
       return;
     }
     if (!mask) {
-      // The header joins the batch; the payload goes out by reference right after it.
+      // The header joins the batch; the payload goes out by reference right after it, in
+      // the same item (no second array per frame). Later frames start a new batch.
       const header = headerLength(length, false);
       const start = frameSlabs.reserve(header, allocate);
       writeHeader(frameSlabs.slab, opcode, length, fin, rsv1, undefined, start);
       this.appendToBatch(start, header);
+      const item = this.batchItem!;
       this.closeBatch();
-      this.push([payload]);
+      item.push(payload);
+      this.bytes += length;
       return;
     }
     this.closeBatch();

@@ -144,11 +144,15 @@ describe('output as iovecs', () => {
   it('a large server payload goes out by reference after its header, not copied', () => {
     const p = makeProtocol('server');
     const payload = new Uint8Array(2000).fill(7);
+    p.sendText('a');
     p.sendBinary(payload);
-    const [header, body] = p.dataToSend() as Uint8Array[][];
-    expect(header.map((chunk) => Array.from(chunk))).toEqual([[0x82, 0x7e, 0x07, 0xd0]]);
-    expect(body).toHaveLength(1);
-    expect(body[0]).toBe(payload);
+    p.sendText('b');
+    // The header ends the batch before it; the payload follows in the same item; then a new batch.
+    const [first, second] = p.dataToSend() as Uint8Array[][];
+    expect(first).toHaveLength(2);
+    expect(Array.from(first[0])).toEqual([0x81, 0x01, 0x61, 0x82, 0x7e, 0x07, 0xd0]);
+    expect(first[1]).toBe(payload);
+    expect(second.map((chunk) => Array.from(chunk))).toEqual([[0x81, 0x01, 0x62]]);
   });
 
   it('a small server frame is one buffer, header and payload together', () => {
