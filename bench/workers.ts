@@ -39,7 +39,12 @@ const size = Number(values.size);
 const text = values.payload === 'text';
 if (![rounds, windowMs, connections, inFlight].every((n) => Number.isInteger(n) && n > 0))
   throw new TypeError('--rounds, --seconds, --connections and --in-flight must be positive integers');
-if (!Number.isInteger(size) || size < 1 || size > 125) throw new RangeError('--size must be 1 to 125 bytes');
+if (!Number.isInteger(size) || size < 1 || size > 65535)
+  throw new RangeError('--size must be 1 to 65535 bytes');
+// RFC 6455 §5.2: up to 125 the length is in the second byte; up to 65535, 126 then 16 bits.
+const lengthBytes = size < 126 ? 0 : 2;
+const echoLength = 2 + lengthBytes + size;
+const sentLength = 6 + lengthBytes + size;
 
 interface Config {
   name: string;
@@ -101,19 +106,21 @@ function machineTicks(): { busy: number; interrupts: number; total: number } {
 /** One masked frame of `size` bytes, `inFlight` times over: what a connection sends at the start. */
 function maskedFrames(): Buffer {
   const payload = Buffer.alloc(size, text ? 'a' : 0x5a);
-  const frame = Buffer.alloc(6 + size);
+  const frame = Buffer.alloc(sentLength);
   frame[0] = 0x80 | (text ? 0x1 : 0x2);
-  frame[1] = 0x80 | size;
+  frame[1] = 0x80 | (lengthBytes === 0 ? size : 126);
+  if (lengthBytes === 2) frame.writeUInt16BE(size, 2);
   const mask = randomBytes(4);
-  mask.copy(frame, 2);
-  for (let i = 0; i < size; i++) frame[6 + i] = payload[i]! ^ mask[i & 3]!;
+  mask.copy(frame, 2 + lengthBytes);
+  const start = 6 + lengthBytes;
+  for (let i = 0; i < size; i++) frame[start + i] = payload[i]! ^ mask[i & 3]!;
   return Buffer.concat(Array.from({ length: inFlight }, () => frame));
 }
 
 /** A connection that keeps `inFlight` messages out and counts the echoes. */
 class LoadConnection {
   echoes = 0;
-  private readonly echoLength = 2 + size;
+  private readonly echoLength = echoLength;
   private carried = 0; // bytes of a partly received echo
   private running = true;
 
@@ -146,13 +153,13 @@ class LoadConnection {
       offset = missing;
     }
     for (; offset + this.echoLength <= chunk.length; offset += this.echoLength) {
-      if (chunk[offset] !== this.frames[0] || chunk[offset + 1] !== size)
+      if (chunk[offset] !== this.frames[0] || chunk[offset + 1] !== (this.frames[1]! & 0x7f))
         throw new Error(`unexpected frame header ${chunk[offset]} ${chunk[offset + 1]}`);
       complete++;
     }
     this.carried = chunk.length - offset;
     this.echoes += complete;
-    if (this.running && complete > 0) this.socket.write(this.frames.subarray(0, complete * (6 + size)));
+    if (this.running && complete > 0) this.socket.write(this.frames.subarray(0, complete * sentLength));
   }
 }
 
