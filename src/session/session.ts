@@ -217,7 +217,10 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.callHandler(() => this.currentHandler.open?.(this));
     this.inTurn = false;
     if (this.output.readable) this.startReading();
-    else this.flush();
+    else {
+      this.collectOutput();
+      this.flush();
+    }
   }
 
   /**
@@ -338,7 +341,10 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     const head = this.pendingHead;
     this.pendingHead = undefined;
     if (head !== undefined && head.length > 0) this[onData](head);
-    else if (!this.inTurn) this.flush();
+    else if (!this.inTurn) {
+      this.collectOutput();
+      this.flush();
+    }
     if (this.output.readable && !this.transportClosed) this.transport.resume();
   }
 
@@ -522,8 +528,11 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
 
   /** After a command from the application: gather its frames, write them at the end of the turn. */
   private afterCommand(): void {
+    // Inside a turn the frames stay in the protocol until the turn ends and collects them
+    // all: consecutive frames then leave as one buffer (one iovec), not one per command.
+    if (this.inTurn) return;
     this.collectOutput();
-    if (this.inTurn || this.flushScheduled) return;
+    if (this.flushScheduled) return;
     this.flushScheduled = true;
     queueMicrotask(() => {
       this.flushScheduled = false;
@@ -739,7 +748,6 @@ function startSession<Context>(
     allocate: options.allocate,
     textCodec: options.textCodec,
     maskInto: options.maskInto,
-    ownsChunks: transport.freshChunks === true,
     ownsChunks: transport.freshChunks === true,
     compression: options.compression !== undefined,
   });
