@@ -6,17 +6,15 @@
 // the in-process server's comes from `verify`, which sees the request's HTTP version.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type WebSocketServer } from '../../src/server/index.js';
-import { selfSignedCertificate } from '../client/helpers.js';
+import { certificateFiles, selfSignedCertificate } from '../client/helpers.js';
 import { CHROMIUM_ARGS as CHROMIUM_FLAGS, CHROMIUM_PATH } from './chromium-flags.js';
 
 const CLI_PATH = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
@@ -144,21 +142,10 @@ describe(
     let child: ChildProcess;
     let origin: string;
     let pagesOrigin: Server;
-    const dir = mkdtempSync(join(tmpdir(), 'wasmws-chromium-h2-'));
+    const files = certificateFiles();
 
     beforeAll(async () => {
-      writeFileSync(join(dir, 'cert.pem'), pair.cert);
-      writeFileSync(join(dir, 'key.pem'), pair.key);
-      const args = [
-        'serve',
-        '--h2',
-        '--port',
-        '0',
-        '--tls-cert',
-        join(dir, 'cert.pem'),
-        '--tls-key',
-        join(dir, 'key.pem'),
-      ];
+      const args = ['serve', '--h2', '--port', '0', ...files.serveArgs];
       child = spawn(process.execPath, [CLI_PATH, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
       const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
       const url = /^wasmws listening on (wss:\/\/\S+)$/.exec(line)?.[1];
@@ -175,7 +162,7 @@ describe(
       child.kill('SIGTERM');
       await once(child, 'exit');
       await new Promise((resolve) => pagesOrigin.close(resolve));
-      rmSync(dir, { recursive: true, force: true });
+      files.remove();
     });
 
     it('goes over HTTP/2 once a page from the server’s origin opened the connection (CDP: 200)', async () => {

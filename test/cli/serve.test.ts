@@ -1,16 +1,15 @@
 // `wasmws serve`: the built program run as a child process (first line, echo, SIGTERM/SIGINT
 // → 1001 and exit 0, wss://), and its argument checks run in-process.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { CommandIO } from '../../src/cli/command.js';
 import { runProgram } from '../../src/cli/program.js';
 import { connect } from '../../src/client/index.js';
-import { clientRecorder, selfSignedCertificate, within } from '../client/helpers.js';
+import { certificateFiles, clientRecorder, within } from '../client/helpers.js';
 
 const MAIN = resolve(import.meta.dirname, '../../dist/src/cli/main.js');
 
@@ -104,27 +103,16 @@ describe('wasmws serve (the built program)', () => {
   }
 
   it('serves wss:// with --tls-cert and --tls-key', async () => {
-    const certificate = selfSignedCertificate();
-    const dir = mkdtempSync(join(tmpdir(), 'wasmws-serve-'));
+    const certificate = certificateFiles();
     try {
-      writeFileSync(join(dir, 'cert.pem'), certificate.cert);
-      writeFileSync(join(dir, 'key.pem'), certificate.key);
-      const running = await startProgram([
-        'serve',
-        '--port',
-        '0',
-        '--tls-cert',
-        join(dir, 'cert.pem'),
-        '--tls-key',
-        join(dir, 'key.pem'),
-      ]);
+      const running = await startProgram(['serve', '--port', '0', ...certificate.serveArgs]);
       const match = /^wasmws listening on wss:\/\/127\.0\.0\.1:(\d+)\/$/.exec(running.firstLine);
       expect(match, running.firstLine).not.toBeNull();
       await echoOnce(`wss://127.0.0.1:${match![1]}/`, { ca: certificate.cert });
       running.child.kill('SIGTERM');
       expect((await running.exited).code).toBe(0);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      certificate.remove();
     }
   });
 
@@ -179,21 +167,9 @@ describe('wasmws serve (the built program)', () => {
   });
 
   it('--h2 serves RFC 8441 WebSockets and HTTP/1.1 upgrades on one port, and closes them with 1001', async () => {
-    const certificate = selfSignedCertificate();
-    const dir = mkdtempSync(join(tmpdir(), 'wasmws-serve-h2-'));
+    const certificate = certificateFiles();
     try {
-      writeFileSync(join(dir, 'cert.pem'), certificate.cert);
-      writeFileSync(join(dir, 'key.pem'), certificate.key);
-      const running = await startProgram([
-        'serve',
-        '--h2',
-        '--port',
-        '0',
-        '--tls-cert',
-        join(dir, 'cert.pem'),
-        '--tls-key',
-        join(dir, 'key.pem'),
-      ]);
+      const running = await startProgram(['serve', '--h2', '--port', '0', ...certificate.serveArgs]);
       const url = /^wasmws listening on (wss:\/\/127\.0\.0\.1:\d+\/)$/.exec(running.firstLine)?.[1];
       expect(url, running.firstLine).toBeDefined();
       const recorder = clientRecorder();
@@ -209,7 +185,7 @@ describe('wasmws serve (the built program)', () => {
       expect(await within(recorder.closed, 3000, 'the h2 close')).toMatchObject({ code: 1001 });
       expect((await running.exited).code).toBe(0);
     } finally {
-      rmSync(dir, { recursive: true, force: true });
+      certificate.remove();
     }
   });
 });

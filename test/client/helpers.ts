@@ -1,7 +1,7 @@
 // Client test helpers: a handler that records callbacks and turns them into promises, a raw
 // TCP server that plays the WebSocket server by hand, and a throwaway self-signed certificate.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -290,4 +290,32 @@ export function selfSignedCertificate(): { cert: string; key: string } {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A {@link selfSignedCertificate} also written to PEM files, for programs that take paths. */
+export interface CertificateFiles {
+  cert: string;
+  key: string;
+  certFile: string;
+  keyFile: string;
+  /** The `--tls-cert F --tls-key F` arguments of `wasmws serve`. */
+  serveArgs: string[];
+  remove(): void;
+}
+
+export function certificateFiles(): CertificateFiles {
+  const { cert, key } = selfSignedCertificate();
+  const dir = mkdtempSync(join(tmpdir(), 'wasmws-pem-'));
+  const certFile = join(dir, 'cert.pem');
+  const keyFile = join(dir, 'key.pem');
+  writeFileSync(certFile, cert);
+  writeFileSync(keyFile, key);
+  return {
+    cert,
+    key,
+    certFile,
+    keyFile,
+    serveArgs: ['--tls-cert', certFile, '--tls-key', keyFile],
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
