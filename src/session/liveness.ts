@@ -21,7 +21,49 @@ export interface LivenessActions {
   closeTimedOut(): void;
 }
 
-/** The idle, keepalive, pong and close timers of one session. */
+/** The timer settings of sessions made with the same options: one object shared by all of them. */
+export interface LivenessSettings {
+  readonly clock: Clock;
+  readonly idleTimeout: number;
+  readonly pingInterval: number;
+  readonly pongTimeout: number;
+  readonly closeTimeout: number;
+  /** An idle or keepalive timer is configured: silence must be watched from the start. */
+  readonly watchesSilence: boolean;
+}
+
+const settingsByClock = new WeakMap<Clock, Map<string, LivenessSettings>>();
+
+/**
+ * The shared {@link LivenessSettings} for these options. A server's sessions all resolve the same
+ * numbers, so idle connections do not each carry a copy (nor timers they never arm).
+ */
+export function livenessSettings(options: ResolvedSessionOptions): LivenessSettings {
+  const { clock, idleTimeout, pingInterval, pongTimeout, closeTimeout } = options;
+  let byValues = settingsByClock.get(clock);
+  if (byValues === undefined) {
+    byValues = new Map();
+    settingsByClock.set(clock, byValues);
+  }
+  const key = `${idleTimeout}/${pingInterval}/${pongTimeout}/${closeTimeout}`;
+  let settings = byValues.get(key);
+  if (settings === undefined) {
+    settings = Object.freeze({
+      clock,
+      idleTimeout,
+      pingInterval,
+      pongTimeout,
+      closeTimeout,
+      watchesSilence: idleTimeout > 0 || pingInterval > 0,
+    });
+    // Bounded: a process that varies timeouts per connection keeps the most recent few.
+    if (byValues.size >= 64) byValues.delete(byValues.keys().next().value!);
+    byValues.set(key, settings);
+  }
+  return settings;
+}
+
+/** The idle, keepalive, pong and close timers of one session, made when one is first needed. */
 export class Liveness {
   private readonly clock: Clock;
   private readonly idleTimeout: number;
@@ -41,14 +83,14 @@ export class Liveness {
 
   constructor(
     private readonly actions: LivenessActions,
-    options: ResolvedSessionOptions,
+    settings: LivenessSettings,
   ) {
-    this.clock = options.clock;
-    this.idleTimeout = options.idleTimeout;
-    this.pingInterval = options.pingInterval;
-    this.pongTimeout = options.pongTimeout;
-    this.closeTimeout = options.closeTimeout;
-    this.watchesSilence = this.idleTimeout > 0 || this.pingInterval > 0;
+    this.clock = settings.clock;
+    this.idleTimeout = settings.idleTimeout;
+    this.pingInterval = settings.pingInterval;
+    this.pongTimeout = settings.pongTimeout;
+    this.closeTimeout = settings.closeTimeout;
+    this.watchesSilence = settings.watchesSilence;
   }
 
   /** Starts the idle and keepalive timers (when configured). */

@@ -16,7 +16,7 @@ import { Protocol } from '../protocol/protocol.js';
 import type { ProtocolEngine, ProtocolEvent, ProtocolOptions } from '../protocol/types.js';
 import { CompressedSends, type CompressedSendsOwner } from './compressed-sends.js';
 import type { InflateResult, SessionCompression } from './compression.js';
-import { Liveness, type LivenessActions } from './liveness.js';
+import { Liveness, type LivenessActions, type LivenessSettings, livenessSettings } from './liveness.js';
 import { resolveSessionOptions } from './options.js';
 import { SessionOutput } from './output.js';
 import type {
@@ -117,7 +117,9 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private readonly engine: ProtocolEngine;
   private currentHandler: Handler<Context>;
   private readonly output: SessionOutput;
-  private readonly liveness: Liveness;
+  /** Made when a timer is first needed: an idle connection without timeouts has none. */
+  private liveness: Liveness | null = null;
+  private readonly livenessSettings: LivenessSettings;
   private readonly maxMessage: number;
   private readonly compression: SessionCompression | null;
   /** Outgoing messages waiting for zlib, when permessage-deflate was negotiated. */
@@ -144,7 +146,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private outcome: { code: number; reason: string } | null = null;
   /** Messages accepted by `send`, counted so a callback knows when its message was written. */
   private messagesSent = 0;
-  private readonly sendCallbacks: SendCallbacks = new SendCallbacks(this);
+  /** Made on the first send with a callback. */
+  private sendCallbacks: SendCallbacks | null = null;
   /** `options.validateUtf8`, reused for text sent as bytes. */
   private readonly validateOutgoingText: ((bytes: Uint8Array) => boolean) | undefined;
 
@@ -169,7 +172,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.extensions = handshake.extensions;
     this.pendingHead = head;
     this.output = new SessionOutput(init.transport, init.engine, options.highWaterMark);
-    this.liveness = new Liveness(new SessionTimerActions(this), options);
+    this.livenessSettings = livenessSettings(options);
     this.maxMessage = options.maxMessage;
     this.validateOutgoingText = init.options?.validateUtf8;
     this.compression = init.compression ?? null;
@@ -211,7 +214,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     if (this.activated) return;
     this.activated = true;
     this.transport.attach(new SessionTransportEvents(this));
-    this.liveness.start();
+    if (this.livenessSettings.watchesSilence) this.timers().start();
     // Sends from `open` leave together with the replies to the replayed head.
     this.inTurn = true;
     this.callHandler(() => this.currentHandler.open?.(this));
@@ -269,7 +272,10 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
       this.engine.sendFragment(1, data, true);
     }
     this.messagesSent++;
-    if (callback !== undefined) this.sendCallbacks.waitFor(this.messagesSent, callback);
+    if (callback !== undefined) {
+      this.sendCallbacks ??= new SendCallbacks(this);
+      this.sendCallbacks.waitFor(this.messagesSent, callback);
+    }
     this.afterCommand();
     return !this.output.markNeedDrain();
   }
@@ -350,7 +356,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
 
   [onData](bytes: Uint8Array): void {
     if (this.transportClosed) return;
-    this.liveness.received();
+    this.liveness?.received();
     this.engine.receiveData(bytes);
     this.runTurn();
     if (this.compression !== null) this.checkInputBacklog();
@@ -361,8 +367,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.engine.receiveEof();
     this.peerEnded = true;
     this.runTurn();
-    this.liveness.closing();
-    this.liveness.armCloseTimer();
+    this.liveness?.closing();
+    this.armCloseTimer();
     this.endAfterPeer();
   }
 
@@ -526,6 +532,17 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.afterCommand();
   }
 
+  private timers(): Liveness {
+    this.liveness ??= new Liveness(new SessionTimerActions(this), this.livenessSettings);
+    return this.liveness;
+  }
+
+  /** Arms the close timer, making the timers if need be; never once the transport closed. */
+  private armCloseTimer(): void {
+    if (this.transportClosed || this.livenessSettings.closeTimeout === 0) return;
+    this.timers().armCloseTimer();
+  }
+
   /** After a command from the application: gather its frames, write them at the end of the turn. */
   private afterCommand(): void {
     // Inside a turn the frames stay in the protocol until the turn ends and collects them
@@ -543,8 +560,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   /** Takes the protocol's output and follows its state: closing stops liveness, a close awaited arms the timer. */
   private collectOutput(): void {
     this.output.collect();
-    if (this.engine.state !== 'open') this.liveness.closing();
-    if (this.engine.closeExpected()) this.liveness.armCloseTimer();
+    if (this.engine.state !== 'open') this.liveness?.closing();
+    if (this.engine.closeExpected()) this.armCloseTimer();
   }
 
   private flush(): void {
@@ -562,8 +579,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
       return;
     }
     // Everything the protocol held has been written: so has every message it was given.
-    if (this.sendCallbacks.waiting && this.engine.bufferedAmount === 0) {
-      this.sendCallbacks.written(this.messagesSent - (this.compressedSends?.messageCount ?? 0));
+    if (this.sendCallbacks?.waiting === true && this.engine.bufferedAmount === 0) {
+      this.sendCallbacks!.written(this.messagesSent - (this.compressedSends?.messageCount ?? 0));
     }
     this.checkDrain();
   }
@@ -584,18 +601,18 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.transportErrorReported = true;
     this.settleOutcome(1006, '');
     if (this.engine.state !== 'closed') this.engine.fail(1006);
-    this.liveness.closing();
+    this.liveness?.closing();
     this.reportError(error);
   }
 
   [onClosed](): void {
     if (this.transportClosed) return;
     this.transportClosed = true;
-    this.liveness.stop();
+    this.liveness?.stop();
     this.compressedSends?.close();
     this.compression?.compressor.close();
     this.output.discard();
-    this.sendCallbacks.fail(new Error('the connection closed before the message was written'));
+    this.sendCallbacks?.fail(new Error('the connection closed before the message was written'));
     const { code, reason } = this.outcome ?? { code: 1006, reason: '' };
     try {
       this.currentHandler.close?.(this, code, reason);
@@ -607,7 +624,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   /** Fails without a close frame and destroys the transport (`terminate`, a missing pong, the close timer). */
   private dropConnection(): void {
     if (this.engine.state !== 'closed') this.engine.fail(1006);
-    this.liveness.closing();
+    this.liveness?.closing();
     this.transport.destroy();
   }
 
