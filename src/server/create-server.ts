@@ -13,6 +13,7 @@ import { DEFAULT_CLOSE_TIMEOUT } from '../session/options.js';
 import type { Session } from '../session/types.js';
 import { completeUpgrade } from './complete-upgrade.js';
 import { H2Acceptor } from './h2-acceptor.js';
+import { closeEverySession, type ListenInfo, listenOn, listenRefusal, stopListening } from './listening.js';
 import { type ListenerSettings, validateServerOptions } from './options.js';
 import { answerAndClose } from './rejection.js';
 import type { ServerOptions } from './types.js';
@@ -20,15 +21,7 @@ import type { ServerOptions } from './types.js';
 // A reset in the middle of the handshake is routine: nothing to report.
 const ignoreError = (): void => {};
 
-/** Where a server listens, as `listen()` reports it. */
-export interface ListenInfo {
-  /** The bound address, e.g. `127.0.0.1` or `::1`. */
-  host: string;
-  /** The bound port (the one picked, for port 0). */
-  port: number;
-  /** `ws://host:port/` or `wss://host:port/`, IPv6 hosts in brackets. */
-  url: string;
-}
+export type { ListenInfo } from './listening.js';
 
 /** A listening WebSocket server built by {@link createServer}. */
 export interface WebSocketServer<Context = unknown> {
@@ -137,24 +130,16 @@ class Acceptor<Context> implements WebSocketServer<Context> {
   }
 
   listen(): Promise<ListenInfo> {
-    if (this.listening || this.closing !== null) {
-      return Promise.reject(
-        new Error(this.closing ? 'the server is closed' : 'the server is already listening'),
-      );
-    }
+    if (this.listening || this.closing !== null) return Promise.reject(listenRefusal(this.closing !== null));
     this.listening = true;
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error) => {
-        this.listening = false;
-        reject(error);
-      };
-      this.server.once('error', onError);
-      this.server.listen(this.settings.port, this.settings.host, () => {
-        this.server.off('error', onError);
-        const { address, port } = this.server.address() as net.AddressInfo;
-        const host = net.isIPv6(address) ? `[${address}]` : address;
-        resolve({ host: address, port, url: `${this.options.tls ? 'wss' : 'ws'}://${host}:${port}/` });
-      });
+    return listenOn(
+      this.server,
+      this.settings.port,
+      this.settings.host,
+      this.options.tls !== undefined,
+    ).catch((error: unknown) => {
+      this.listening = false;
+      throw error;
     });
   }
 
@@ -173,21 +158,10 @@ class Acceptor<Context> implements WebSocketServer<Context> {
   }
 
   private async shutDown(code: number, reason: string): Promise<void> {
-    const stopped = new Promise<void>((resolve) => {
-      if (!this.server.listening) resolve();
-      // Called once every connection has closed (or at once, with an error, if not listening).
-      else this.server.close(() => resolve());
-    });
+    // Resolves once every connection has closed (or at once if not listening).
+    const stopped = stopListening(this.server);
     for (const socket of this.handshaking) socket.destroy();
-    for (const session of this.sessions) {
-      try {
-        if (session.state === 'connecting') session.terminate();
-        else session.close(code, reason);
-      } catch {
-        // A code or reason that may not be sent: still close, without a closing handshake.
-        session.terminate();
-      }
-    }
+    closeEverySession(this.sessions, code, reason);
     // A peer that never answers the close is dropped by its session's close timer; this
     // bounds the wait even when that timer is off.
     const grace = setTimeout(() => {

@@ -9,7 +9,7 @@
 // socket (h2 or h1) is tracked, so close() can wait for all of them and drop stragglers.
 import type * as http1 from 'node:http';
 import * as http2 from 'node:http2';
-import * as net from 'node:net';
+import type * as net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type * as tls from 'node:tls';
 import { encodeClosePayload } from '../codec/close-codes.js';
@@ -17,8 +17,9 @@ import { DEFAULT_CLOSE_TIMEOUT } from '../session/options.js';
 import type { Session } from '../session/types.js';
 import { H2_STREAM_WINDOW_BYTES, widenConnectionWindow } from '../transports/http2-stream.js';
 import { completeUpgrade } from './complete-upgrade.js';
-import type { ListenInfo, WebSocketServer } from './create-server.js';
+import type { WebSocketServer } from './create-server.js';
 import { answerStream, completeConnect } from './handle-connect.js';
+import { closeEverySession, type ListenInfo, listenOn, listenRefusal, stopListening } from './listening.js';
 import type { ListenerSettings } from './options.js';
 import type { ServerOptions } from './types.js';
 
@@ -89,24 +90,11 @@ export class H2Acceptor<Context> implements WebSocketServer<Context> {
   }
 
   listen(): Promise<ListenInfo> {
-    if (this.listening || this.closing !== null) {
-      return Promise.reject(
-        new Error(this.closing ? 'the server is closed' : 'the server is already listening'),
-      );
-    }
+    if (this.listening || this.closing !== null) return Promise.reject(listenRefusal(this.closing !== null));
     this.listening = true;
-    return new Promise((resolve, reject) => {
-      const onError = (error: Error) => {
-        this.listening = false;
-        reject(error);
-      };
-      this.server.once('error', onError);
-      this.server.listen(this.settings.port, this.settings.host, () => {
-        this.server.off('error', onError);
-        const { address, port } = this.server.address() as net.AddressInfo;
-        const host = net.isIPv6(address) ? `[${address}]` : address;
-        resolve({ host: address, port, url: `wss://${host}:${port}/` });
-      });
+    return listenOn(this.server, this.settings.port, this.settings.host, true).catch((error: unknown) => {
+      this.listening = false;
+      throw error;
     });
   }
 
@@ -124,19 +112,10 @@ export class H2Acceptor<Context> implements WebSocketServer<Context> {
   }
 
   private async shutDown(code: number, reason: string): Promise<void> {
-    const stopped = new Promise<void>((resolve) => {
-      if (!this.server.listening) resolve();
-      else this.server.close(() => resolve());
-    });
+    // Resolves once every connection has closed (or at once if not listening).
+    const stopped = stopListening(this.server);
     for (const pending of this.handshaking) destroyPending(pending);
-    for (const session of this.sessions) {
-      try {
-        if (session.state === 'connecting') session.terminate();
-        else session.close(code, reason);
-      } catch {
-        session.terminate();
-      }
-    }
+    closeEverySession(this.sessions, code, reason);
     // GOAWAY: no new streams; each HTTP/2 connection closes once its WebSocket streams have.
     for (const h2Session of this.h2Sessions) h2Session.close();
     // HTTP/1.1 connections that carry no session (idle keep-alive) have nothing to finish.
