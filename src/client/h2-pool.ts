@@ -93,7 +93,7 @@ function drop(entry: Entry): void {
   if (entries.length === 0) pool.delete(entry.key);
 }
 
-const WINDOW_SETTINGS: http2.Settings = { initialWindowSize: H2_STREAM_WINDOW_BYTES };
+const WINDOW_SETTINGS: http2.Settings = { initialWindowSize: H2_STREAM_WINDOW_BYTES, maxFrameSize: 65536 };
 
 function open(key: string, target: WebSocketTarget, tlsOptions: tls.ConnectionOptions): Entry {
   const where = `${target.hostname}:${target.port}`;
