@@ -75,7 +75,11 @@ export class H2Acceptor<Context> implements WebSocketServer<Context> {
       // HTTP/1.1 on the same port: ALPN http/1.1 (or none) goes to node:http's parser.
       allowHTTP1: true,
       // RFC 8441 §3: clients may send :protocol only after this setting arrived.
-      settings: { enableConnectProtocol: true, initialWindowSize: H2_STREAM_WINDOW_BYTES, maxFrameSize: 65536 },
+      settings: {
+        enableConnectProtocol: true,
+        initialWindowSize: H2_STREAM_WINDOW_BYTES,
+        maxFrameSize: 65536,
+      },
       handshakeTimeout: settings.handshakeTimeout,
     });
     server.on('secureConnection', this.onSecureConnection);
