@@ -49,7 +49,8 @@ export {
   resolveSessionOptions,
 } from './session/options.js';
 export { controlOutputBound } from './session/output.js';
-export { accept, createClientSession, WebSocketSession } from './session/session.js';
+export { WebSocketSession } from './session/session.js';
+export { accept, createClientSession } from './session/start.js';
 export type {
   Clock,
   Handler,

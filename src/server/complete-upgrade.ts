@@ -12,7 +12,7 @@ import {
   serializeResponseHead,
   validateUpgradeRequest,
 } from '../handshake/http1.js';
-import { accept } from '../session/session.js';
+import { accept } from '../session/start.js';
 import type { Handler, Session } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
 import { nodeSessionHooks } from '../transports/node-hooks.js';

@@ -10,7 +10,7 @@ import {
 } from 'node:http2';
 import { buildConnectResponse, validateConnectRequest } from '../handshake/h2.js';
 import { type HeaderList, selectSubprotocol } from '../handshake/http1.js';
-import { accept } from '../session/session.js';
+import { accept } from '../session/start.js';
 import type { Handler, Session } from '../session/types.js';
 import { Http2StreamTransport } from '../transports/http2-stream.js';
 import { nodeSessionHooks } from '../transports/node-hooks.js';

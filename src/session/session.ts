@@ -12,13 +12,32 @@
 //   closed      the transport closed; handler.close has fired once and every timer is cleared
 import { encodeClosePayload } from '../codec/close-codes.js';
 import { WebSocketError } from '../codec/errors.js';
-import { Protocol } from '../protocol/protocol.js';
-import type { ProtocolEngine, ProtocolEvent, ProtocolOptions } from '../protocol/types.js';
-import { CompressedSends, type CompressedSendsOwner } from './compressed-sends.js';
+import type { ProtocolEngine, ProtocolEvent } from '../protocol/types.js';
+import { CompressedSends } from './compressed-sends.js';
 import type { InflateResult, SessionCompression } from './compression.js';
-import { Liveness, type LivenessActions, type LivenessSettings, livenessSettings } from './liveness.js';
+import { Liveness, type LivenessSettings, livenessSettings } from './liveness.js';
 import { resolveSessionOptions } from './options.js';
 import { SessionOutput } from './output.js';
+import {
+  activateThenRead,
+  onClosed,
+  onCloseTimedOut,
+  onData,
+  onDeflateFailed,
+  onEnd,
+  onIdle,
+  onKeepalivePing,
+  onPongMissing,
+  onSendCallbackThrew,
+  onSendsDrained,
+  onSendsQueued,
+  onTransportDrain,
+  onTransportError,
+  SendCallbacks,
+  SessionCompressionEvents,
+  SessionTimerActions,
+  SessionTransportEvents,
+} from './session-hooks.js';
 import type {
   Handler,
   HandshakeInfo,
@@ -27,25 +46,7 @@ import type {
   SessionOptions,
   SessionState,
   Transport,
-  TransportEvents,
 } from './types.js';
-
-// Entry points for the transport and the timers: symbol-keyed, so they are not part of the
-// public surface, and reached through small adapter objects rather than closures.
-const onData = Symbol('onData');
-const activateThenRead = Symbol('activateThenRead');
-const onSendsDrained = Symbol('onSendsDrained');
-const onSendsQueued = Symbol('onSendsQueued');
-const onDeflateFailed = Symbol('onDeflateFailed');
-const onEnd = Symbol('onEnd');
-const onTransportDrain = Symbol('onTransportDrain');
-const onTransportError = Symbol('onTransportError');
-const onClosed = Symbol('onClosed');
-const onIdle = Symbol('onIdle');
-const onKeepalivePing = Symbol('onKeepalivePing');
-const onPongMissing = Symbol('onPongMissing');
-const onCloseTimedOut = Symbol('onCloseTimedOut');
-const onSendCallbackThrew = Symbol('onSendCallbackThrew');
 
 /** Everything a {@link WebSocketSession} is built from; `accept` and `createClientSession` fill it in. */
 export interface SessionInit<Context> {
@@ -696,178 +697,4 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
  */
 export function activateAfterConnect<Context>(session: WebSocketSession<Context>): void {
   session[activateThenRead]();
-}
-
-/**
- * Starts a server-side session over `transport` for a request accepted by the handshake
- * layer. Nothing is read until `activate()`. Options: see {@link SessionOptions}
- * (maxFrame 16 MiB, maxMessage 64 MiB, closeTimeout 5 s, idle and keepalive off,
- * highWaterMark 1 MiB); `context` becomes `session.context`.
- */
-export function accept<Context = unknown>(
-  transport: Transport,
-  handshake: HandshakeInfo,
-  handler: Handler<Context>,
-  options: StartOptions<Context> = {},
-): WebSocketSession<Context> {
-  return startSession('server', transport, handshake, handler, options);
-}
-
-/** What {@link accept} and {@link createClientSession} take besides {@link SessionOptions}. */
-export interface StartOptions<Context> extends SessionOptions {
-  /** Becomes `session.context`. */
-  context?: Context;
-  /**
-   * permessage-deflate as negotiated in the handshake (RFC 7692): the engine and the
-   * threshold below which messages go uncompressed. Default: none (RSV1 is a violation).
-   */
-  compression?: SessionCompression;
-  /** The host's memory and text hooks (Node glue passes Buffer's); see {@link ProtocolOptions}. */
-  allocate?: ProtocolOptions['allocate'];
-  textCodec?: ProtocolOptions['textCodec'];
-  maskInto?: ProtocolOptions['maskInto'];
-}
-
-/**
- * Starts a client-side session over a transport whose opening handshake succeeded (used by
- * `connect`). Same options as {@link accept}, plus `maskKeys` (default: a
- * `crypto.getRandomValues` pool) so tests can fix the masks, and `allocate` for frames
- * over 4 KiB (Node passes `Buffer.allocUnsafe`).
- */
-export function createClientSession<Context = unknown>(
-  transport: Transport,
-  handshake: HandshakeInfo,
-  handler: Handler<Context>,
-  options: ClientStartOptions<Context> = {},
-): WebSocketSession<Context> {
-  return startSession('client', transport, handshake, handler, options);
-}
-
-/** {@link StartOptions} plus the client's masking and allocation hooks. */
-export interface ClientStartOptions<Context> extends StartOptions<Context> {
-  maskKeys?: () => number;
-}
-
-function startSession<Context>(
-  role: 'server' | 'client',
-  transport: Transport,
-  handshake: HandshakeInfo,
-  handler: Handler<Context>,
-  options: ClientStartOptions<Context>,
-): WebSocketSession<Context> {
-  const engine = new Protocol({
-    role,
-    maxFrame: options.maxFrame,
-    maxMessage: options.maxMessage,
-    wasm: options.wasm,
-    validateUtf8: options.validateUtf8,
-    maskKeys: options.maskKeys,
-    allocate: options.allocate,
-    textCodec: options.textCodec,
-    maskInto: options.maskInto,
-    ownsChunks: transport.freshChunks === true,
-    compression: options.compression !== undefined,
-  });
-  return new WebSocketSession({
-    role,
-    transport,
-    engine,
-    handshake,
-    handler,
-    options,
-    context: options.context,
-    compression: options.compression,
-  });
-}
-
-/** The session's transport callbacks as one small object: no closures per connection. */
-class SessionTransportEvents implements TransportEvents {
-  constructor(private readonly session: WebSocketSession<unknown>) {}
-  data(bytes: Uint8Array): void {
-    this.session[onData](bytes);
-  }
-  end(): void {
-    this.session[onEnd]();
-  }
-  drain(): void {
-    this.session[onTransportDrain]();
-  }
-  error(error: Error): void {
-    this.session[onTransportError](error);
-  }
-  closed(): void {
-    this.session[onClosed]();
-  }
-}
-
-/** The timers' actions as one small object: no closures per connection. */
-class SessionTimerActions implements LivenessActions {
-  constructor(private readonly session: WebSocketSession<unknown>) {}
-  idle(): void {
-    this.session[onIdle]();
-  }
-  keepalivePing(): boolean {
-    return this.session[onKeepalivePing]();
-  }
-  pongMissing(): void {
-    this.session[onPongMissing]();
-  }
-  closeTimedOut(): void {
-    this.session[onCloseTimedOut]();
-  }
-}
-
-/** The deflate queue's callbacks as one small object: no closures per connection. */
-class SessionCompressionEvents implements CompressedSendsOwner {
-  constructor(private readonly session: WebSocketSession<unknown>) {}
-  framesQueued(): void {
-    this.session[onSendsQueued]();
-  }
-  drained(): void {
-    this.session[onSendsDrained]();
-  }
-  deflateFailed(error: Error): void {
-    this.session[onDeflateFailed](error);
-  }
-}
-
-/**
- * The callbacks of messages not yet written, in send order, each with the number of its
- * message. They are called in a microtask, never inside the session's own turn.
- */
-class SendCallbacks {
-  private readonly pending: Array<{ message: number; callback: SendCallback }> = [];
-
-  constructor(private readonly session: WebSocketSession<unknown>) {}
-
-  get waiting(): boolean {
-    return this.pending.length > 0;
-  }
-
-  waitFor(message: number, callback: SendCallback): void {
-    this.pending.push({ message, callback });
-  }
-
-  /** Messages up to number `upTo` have been handed to the transport. */
-  written(upTo: number): void {
-    let count = 0;
-    while (count < this.pending.length && this.pending[count]!.message <= upTo) count++;
-    if (count > 0) this.call(this.pending.splice(0, count), undefined);
-  }
-
-  fail(error: Error): void {
-    if (this.pending.length > 0) this.call(this.pending.splice(0), error);
-  }
-
-  private call(ready: Array<{ callback: SendCallback }>, error: Error | undefined): void {
-    queueMicrotask(() => {
-      for (const { callback } of ready) {
-        try {
-          callback(error);
-        } catch (thrown) {
-          this.session[onSendCallbackThrew](thrown);
-        }
-      }
-    });
-  }
 }

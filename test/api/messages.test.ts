@@ -6,7 +6,7 @@ import { CloseError } from '../../src/api/close-error.js';
 import { messageHandler, messages } from '../../src/api/messages.js';
 import { WebSocketError } from '../../src/codec/errors.js';
 import { createMemoryPair } from '../../src/session/memory-pair.js';
-import { accept, createClientSession } from '../../src/session/session.js';
+import { accept, createClientSession } from '../../src/session/start.js';
 import type { Session } from '../../src/session/types.js';
 import { connectedSessions, handshake, RawPeer, recorder, settle } from '../session/helpers.js';
 

@@ -4,7 +4,7 @@
 // the message is delivered and answered first, then the close with the violation's code.
 import { describe, expect, it } from 'vitest';
 import { createMemoryPair } from '../../src/session/memory-pair.js';
-import { accept, createClientSession } from '../../src/session/session.js';
+import { accept, createClientSession } from '../../src/session/start.js';
 import type { Handler } from '../../src/session/types.js';
 import { handshake, RawPeer, settle } from '../session/helpers.js';
 import { buildFrame, bytesOf, closeBody, concat, type FrameSpec, text } from '../support/frames.js';

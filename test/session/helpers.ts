@@ -6,7 +6,8 @@ import {
   type MemoryPairOptions,
   type MemoryTransport,
 } from '../../src/session/memory-pair.js';
-import { accept, createClientSession, type WebSocketSession } from '../../src/session/session.js';
+import type { WebSocketSession } from '../../src/session/session.js';
+import { accept, createClientSession } from '../../src/session/start.js';
 import type { Clock, Handler, HandshakeInfo, Session, SessionOptions } from '../../src/session/types.js';
 import { buildFrame, closeBody, type FrameSpec, type ParsedFrame, parseChunks } from '../support/frames.js';
 

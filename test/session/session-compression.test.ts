@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { InflateResult, MessageCompressor } from '../../src/session/compression.js';
 import { createMemoryPair } from '../../src/session/memory-pair.js';
-import { accept } from '../../src/session/session.js';
+import { accept } from '../../src/session/start.js';
 import type { Handler, Session } from '../../src/session/types.js';
 import { type ParsedFrame, parseChunks, text } from '../support/frames.js';
 import { handshake, RawPeer, settle } from './helpers.js';

@@ -1,7 +1,7 @@
 // Transport errors, handler exceptions, protocol violations, drops and terminate().
 import { describe, expect, it } from 'vitest';
 import { createMemoryPair } from '../../src/session/memory-pair.js';
-import { accept, createClientSession } from '../../src/session/session.js';
+import { accept, createClientSession } from '../../src/session/start.js';
 import type { TransportEvents } from '../../src/session/types.js';
 import { connectedSessions, handshake, RawPeer, recorder, serverWithRawClient, settle } from './helpers.js';
 

@@ -1,7 +1,7 @@
 // Activation, message flow, write coalescing and the closing handshake.
 import { describe, expect, it } from 'vitest';
 import { createMemoryPair } from '../../src/session/memory-pair.js';
-import { accept } from '../../src/session/session.js';
+import { accept } from '../../src/session/start.js';
 import type { Session } from '../../src/session/types.js';
 import {
   clientFrame,

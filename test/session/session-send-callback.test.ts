@@ -2,7 +2,7 @@
 // error when they never will be) and setHandler() (a handler per session).
 import { describe, expect, it } from 'vitest';
 import { createMemoryPair } from '../../src/session/memory-pair.js';
-import { accept } from '../../src/session/session.js';
+import { accept } from '../../src/session/start.js';
 import { handshake, RawPeer, recorder, serverWithRawClient, settle } from './helpers.js';
 
 describe('send(data, options, callback)', () => {

@@ -1,7 +1,7 @@
 // Close timeout, keepalive and idle timeout, all on a manual clock.
 import { describe, expect, it } from 'vitest';
 import { createMemoryPair } from '../../src/session/memory-pair.js';
-import { createClientSession } from '../../src/session/session.js';
+import { createClientSession } from '../../src/session/start.js';
 import {
   connectedSessions,
   handshake,

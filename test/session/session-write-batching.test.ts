@@ -1,7 +1,7 @@
 // What a session writes per turn: the replies to every message of one read leave in one
 // transport write as one buffer; sends from `open` are written whether or not reading starts.
 import { describe, expect, it } from 'vitest';
-import { accept } from '../../src/session/session.js';
+import { accept } from '../../src/session/start.js';
 import type { Handler, Transport, TransportEvents } from '../../src/session/types.js';
 import { buildFrame, concat, parseChunks, text } from '../support/frames.js';
 
