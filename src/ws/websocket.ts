@@ -14,6 +14,7 @@ import { ConnectError } from '../client/connect-error.js';
 import { WebSocketError } from '../codec/errors.js';
 import { isToken } from '../handshake/http-token.js';
 import type { Handler, Session } from '../session/types.js';
+import { handshakeMessage, requestHeaders } from './client-handshake.js';
 import { notOpen, wsErrorFrom } from './errors.js';
 import {
   addEventListener,
@@ -22,13 +23,7 @@ import {
   removeEventListener,
   setAttributeListener,
 } from './event-target.js';
-import {
-  type ClientOptions,
-  deflateOption,
-  headerListOf,
-  payloadLimits,
-  WS_CLOSE_TIMEOUT,
-} from './options.js';
+import { type ClientOptions, deflateOption, payloadLimits, WS_CLOSE_TIMEOUT } from './options.js';
 import {
   clientUrl,
   type Data,
@@ -675,24 +670,6 @@ export class WebSocket extends EventEmitter {
   }
 }
 
-/** ws's messages for a 101 that breaks RFC 6455 §4.1. */
-function handshakeMessage(code: string, offeredProtocols: boolean): string | undefined {
-  switch (code) {
-    case 'WS_ERR_HANDSHAKE_UPGRADE':
-      return 'Invalid Upgrade header';
-    case 'WS_ERR_HANDSHAKE_ACCEPT':
-      return 'Invalid Sec-WebSocket-Accept header';
-    case 'WS_ERR_HANDSHAKE_PROTOCOL':
-      return offeredProtocols
-        ? 'Server sent an invalid subprotocol'
-        : 'Server sent a subprotocol but none was requested';
-    case 'WS_ERR_HANDSHAKE_EXTENSION':
-      return 'Invalid Sec-WebSocket-Extensions header';
-    default:
-      return undefined;
-  }
-}
-
 // ws's constants: enumerable, read-only and not configurable, on the class and its prototype.
 for (const [name, value] of [
   ['CONNECTING', CONNECTING],
@@ -720,29 +697,4 @@ for (const name of [
 ]) {
   const descriptor = Object.getOwnPropertyDescriptor(WebSocket.prototype, name)!;
   Object.defineProperty(WebSocket.prototype, name, { ...descriptor, enumerable: true });
-}
-
-/** Handshake headers the engine writes itself; ws overrides them too, except Origin. */
-const OWN_REQUEST_HEADERS = new Set([
-  'host',
-  'upgrade',
-  'connection',
-  'sec-websocket-key',
-  'sec-websocket-version',
-  'sec-websocket-protocol',
-  'sec-websocket-extensions',
-]);
-
-/** ws's `headers` and `origin` as the engine takes them: an `Origin` header becomes `origin`. */
-function requestHeaders(options: ClientOptions): { headers: [string, string][]; origin: string | undefined } {
-  let origin = options.origin;
-  const headers = headerListOf(options.headers).filter(([name, value]) => {
-    const lower = name.toLowerCase();
-    if (lower === 'origin') {
-      origin ??= value;
-      return false;
-    }
-    return !OWN_REQUEST_HEADERS.has(lower);
-  });
-  return { headers, origin };
 }
