@@ -19,6 +19,7 @@ import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { wasmAvailable } from '../src/codec/kernel-pool.js';
+import { sourceVersion } from './support/machine.js';
 import { measurePair, type SliceSettings, spreadOf } from './support/paired.js';
 import {
   clientEncodeGoal,
@@ -234,16 +235,6 @@ function cpuStallMicros(): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The checkout's commit and whether src/ or assembly/ differ from it; undefined without git. */
-function sourceVersion(): Results['source'] {
-  const cwd = fileURLToPath(new URL('../..', import.meta.url));
-  const git = (...args: string[]) => spawnSync('git', args, { cwd, encoding: 'utf8', timeout: 10_000 });
-  const head = git('rev-parse', '--short', 'HEAD');
-  if (head.status !== 0) return undefined;
-  const status = git('status', '--porcelain', '--', 'src', 'assembly');
-  return { commit: head.stdout.trim(), modified: status.status !== 0 || status.stdout.trim() !== '' };
 }
 
 async function main(): Promise<void> {

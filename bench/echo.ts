@@ -24,11 +24,9 @@
 // the first three, those built here), --aa=ws|none (the A/A twin, default ws), --loaders=raw,ws,
 // --full-check-every=N (default 64), --profile=DIR (run our server with --cpu-prof,
 // profiles written to DIR).
-import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Child, type Envelope } from './echo/ipc.js';
 import type { LoadOptions, LoadResult, Side } from './echo/load.js';
@@ -46,6 +44,7 @@ import {
 import { DEFAULT_SERVER_KINDS, SERVER_KINDS, type ServerKind, serverAvailable } from './echo/servers.js';
 import { LOADERS, type Loader } from './echo/slice-load.js';
 import { measureSliced, SLICED_WORKLOADS, type SlicedServer } from './echo/sliced.js';
+import { sourceVersion } from './support/machine.js';
 import type { PeerInfo } from './support/ws-peer.js';
 
 const SERVER_SCRIPT = new URL('./echo/server-process.js', import.meta.url);
@@ -143,16 +142,6 @@ function fdLimit(): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** The git commit of this checkout and whether src/ or assembly/ differ from it; undefined without git. */
-function sourceVersion(): EchoResults['source'] {
-  const cwd = fileURLToPath(new URL('../..', import.meta.url));
-  const git = (...args: string[]) => spawnSync('git', args, { cwd, encoding: 'utf8', timeout: 10_000 });
-  const head = git('rev-parse', '--short', 'HEAD');
-  if (head.status !== 0) return undefined;
-  const status = git('status', '--porcelain', '--', 'src', 'assembly');
-  return { commit: head.stdout.trim(), modified: status.status !== 0 || status.stdout.trim() !== '' };
 }
 
 /** Microseconds some task has waited for a CPU since boot (Linux PSI), or undefined. */

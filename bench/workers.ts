@@ -11,15 +11,16 @@
 // frame's two header bytes checked) and answered with as many frames in one write.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { processTreeCpu } from './support/machine.js';
+import { maskedFrame } from './support/workloads.js';
 
 const MAIN = resolve(import.meta.dirname, '../src/cli/main.js');
-const CLOCK_TICKS = 100; // USER_HZ on Linux: /proc/PID/stat counts CPU time in 1/100 s
 
 const { values } = parseArgs({
   options: {
@@ -79,20 +80,8 @@ async function startServer(config: Config): Promise<Server> {
 
 /** CPU seconds used so far by `pid` and its children (the cluster workers), from /proc. */
 function cpuSeconds(pid: number): number {
-  let ticks = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // Fields after the parenthesised command: state ppid ... utime(14) stime(15).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(entry) === pid || Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
-  }
-  return ticks / CLOCK_TICKS;
+  const { user, system } = processTreeCpu(pid);
+  return (user + system) / 1e6;
 }
 
 /** CPU time of the whole machine so far, in ticks, from /proc/stat: busy, interrupts, total. */
@@ -106,14 +95,7 @@ function machineTicks(): { busy: number; interrupts: number; total: number } {
 /** One masked frame of `size` bytes, `inFlight` times over: what a connection sends at the start. */
 function maskedFrames(): Buffer {
   const payload = Buffer.alloc(size, text ? 'a' : 0x5a);
-  const frame = Buffer.alloc(sentLength);
-  frame[0] = 0x80 | (text ? 0x1 : 0x2);
-  frame[1] = 0x80 | (lengthBytes === 0 ? size : 126);
-  if (lengthBytes === 2) frame.writeUInt16BE(size, 2);
-  const mask = randomBytes(4);
-  mask.copy(frame, 2 + lengthBytes);
-  const start = 6 + lengthBytes;
-  for (let i = 0; i < size; i++) frame[start + i] = payload[i]! ^ mask[i & 3]!;
+  const frame = maskedFrame(text ? 0x1 : 0x2, payload, randomBytes(4));
   return Buffer.concat(Array.from({ length: inFlight }, () => frame));
 }
 

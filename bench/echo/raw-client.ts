@@ -7,10 +7,12 @@
 // - every `fullCheckEvery`-th echo is compared byte for byte, as its bytes arrive.
 import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
+import { maskedFrame } from '../support/workloads.js';
 
 /** RFC 6455 §1.3: the GUID appended to the key before hashing. */
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const MAX_RESPONSE_HEAD = 4096;
+const RAW_MASK_KEY = Uint8Array.of(0x37, 0xfa, 0x21, 0x3d);
 
 /** The bytes every raw connection of a run sends and expects back. */
 export interface RawMessages {
@@ -25,23 +27,8 @@ export interface RawMessages {
 
 /** Builds the masked frames of a run once: `payload` in `inFlight` frames with one fixed key. */
 export function rawMessages(opcode: number, payload: Buffer, inFlight: number): RawMessages {
-  const length = payload.length;
-  const lengthBytes = length < 126 ? 0 : length < 65536 ? 2 : 8;
-  const headerBytes = 2 + lengthBytes + 4;
-  const frame = Buffer.alloc(headerBytes + length);
-  frame[0] = 0x80 | opcode;
-  if (lengthBytes === 0) frame[1] = 0x80 | length;
-  else if (lengthBytes === 2) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeBigUInt64BE(BigInt(length), 2);
-  }
   // RFC 6455 §5.3: every client frame is masked; the key is fixed, never all zero.
-  const key = Buffer.from([0x37, 0xfa, 0x21, 0x3d]);
-  key.copy(frame, headerBytes - 4);
-  for (let i = 0; i < length; i++) frame[headerBytes + i] = payload[i] ^ key[i & 3];
+  const frame = maskedFrame(opcode, payload, RAW_MASK_KEY);
   const frames = Buffer.concat(Array.from({ length: inFlight }, () => frame));
   return { opcode, payload, frames, frameBytes: frame.length, inFlight };
 }

@@ -11,9 +11,10 @@
 //
 // Each is imported when started, so a server process loads only its own implementation.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { processTreeCpu } from '../support/machine.js';
 import { DEFLATE_THRESHOLD } from './load.js';
 
 /** The servers the benchmark knows, in the order tables show them. */
@@ -163,30 +164,6 @@ function wrapWsLike(kind: ServerKind, server: WsLikeServer, countMessages: boole
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
-}
-
-/** USER_HZ on Linux: /proc/PID/stat counts CPU time in 1/100 s. */
-const CLOCK_TICK_MICROS = 10_000;
-
-/** User and system CPU of `pid` and its children (cluster workers) from /proc, µs (10 ms steps). */
-function processTreeCpu(pid: number): NodeJS.CpuUsage {
-  let user = 0;
-  let system = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^[0-9]+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // exited meanwhile
-    }
-    // After the parenthesised command: state ppid … utime (12th) stime (13th).
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    if (Number(entry) !== pid && Number(fields[1]) !== pid) continue;
-    user += Number(fields[11]) * CLOCK_TICK_MICROS;
-    system += Number(fields[12]) * CLOCK_TICK_MICROS;
-  }
-  return { user, system };
 }
 
 /** `wasmws serve --workers 2` as a child process tree; it prints its URL once every worker listens. */
