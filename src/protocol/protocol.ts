@@ -122,6 +122,7 @@ export class Protocol implements ProtocolEngine {
   private readonly maskKeys: MaskKeySource | undefined;
   private readonly maskInto: MaskInto | undefined;
   private readonly wasm: boolean;
+  private readonly textAsBytes: boolean;
   /** Events not yet taken; null while there are none (most idle connections). */
   private events: ProtocolEvent[] | null = null;
   /** Index of the next event {@link nextEvent} hands out. */
@@ -174,6 +175,7 @@ export class Protocol implements ProtocolEngine {
     this.maskKeys = options.maskKeys;
     this.maskInto = options.maskInto;
     this.wasm = options.wasm !== false;
+    this.textAsBytes = options.textAs === 'bytes';
   }
 
   private output(): FrameOutput {
@@ -417,11 +419,11 @@ export class Protocol implements ProtocolEngine {
         isBinary: opcode === Opcode.Binary,
         compressed: true,
       });
-    } else if (opcode === Opcode.Text) {
+    } else if (opcode === Opcode.Text && !this.textAsBytes) {
       this.pushEvent({ type: 'message', data: this.text.decode(bytes, start, end), isBinary: false });
     } else {
       const data = owned ? plainView(bytes, start, end) : this.copyMessage(bytes, start, end);
-      this.pushEvent({ type: 'message', data, isBinary: true });
+      this.pushEvent({ type: 'message', data, isBinary: opcode === Opcode.Binary });
     }
   }
 

@@ -43,6 +43,8 @@ export interface ProtocolOptions {
   wasm?: boolean;
   /** Whole-buffer UTF-8 check for long single-frame text messages (see FrameParserOptions). */
   validateUtf8?: (bytes: Uint8Array) => boolean;
+  /** `'bytes'`: text message events carry their checked UTF-8 bytes instead of a string. Default `'string'`. */
+  textAs?: 'string' | 'bytes';
   /** permessage-deflate was negotiated: RSV1 is accepted on a message's first frame. Default false. */
   compression?: boolean;
   /** Client mask keys (tests inject fixed keys). Default: a crypto.getRandomValues pool. */

@@ -151,6 +151,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private sendCallbacks: SendCallbacks | null = null;
   /** `options.validateUtf8`, reused for text sent as bytes. */
   private readonly validateOutgoingText: ((bytes: Uint8Array) => boolean) | undefined;
+  /** Text messages reach the handler as their UTF-8 bytes (`textAs: 'bytes'`). */
+  private readonly textAsBytes: boolean;
 
   /**
    * Validates the options (see {@link resolveSessionOptions} for the defaults).
@@ -176,6 +178,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.livenessSettings = livenessSettings(options);
     this.maxMessage = options.maxMessage;
     this.validateOutgoingText = init.options?.validateUtf8;
+    this.textAsBytes = init.options?.textAs === 'bytes';
     this.compression = init.compression ?? null;
     this.compressedSends =
       this.compression === null
@@ -283,9 +286,18 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
 
   /** A text message given as bytes must be UTF-8: TypeError otherwise. */
   private checkText(data: Uint8Array): void {
-    // The whole-buffer check (buffer.isUtf8 on Node) needs no string; the decoder throws itself.
-    if (this.validateOutgoingText === undefined) strictDecoder.decode(data);
-    else if (!this.validateOutgoingText(data)) throw new TypeError('a text message must be UTF-8');
+    if (!this.isUtf8(data)) throw new TypeError('a text message must be UTF-8');
+  }
+
+  private isUtf8(data: Uint8Array): boolean {
+    // The whole-buffer check (buffer.isUtf8 on Node) needs no string.
+    if (this.validateOutgoingText !== undefined) return this.validateOutgoingText(data);
+    try {
+      strictDecoder.decode(data);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /** Sends a ping (at most 125 bytes; strings as UTF-8). Never held back by backpressure. */
@@ -455,6 +467,11 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
         );
       } else if (isBinary) {
         this.deliverMessage(asPlainBytes(result.data), true);
+      } else if (this.textAsBytes) {
+        // RFC 6455 §8.1: an inflated text message must be UTF-8 too.
+        const bytes = asPlainBytes(result.data);
+        if (this.isUtf8(bytes)) this.deliverMessage(bytes, false);
+        else this.failLocally(new WebSocketError('WS_ERR_INVALID_UTF8'));
       } else {
         const text = this.engine.decodeText(result.data);
         // RFC 6455 §8.1: an inflated text message must be UTF-8 too.

@@ -70,6 +70,7 @@ function startSession<Context>(
     maxMessage: options.maxMessage,
     wasm: options.wasm,
     validateUtf8: options.validateUtf8,
+    textAs: options.textAs,
     maskKeys: options.maskKeys,
     allocate: options.allocate,
     textCodec: options.textCodec,

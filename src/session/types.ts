@@ -74,7 +74,7 @@ export interface HandshakeInfo {
 export interface Handler<Context = unknown> {
   /** The session is open (after `activate()`). */
   open?(session: Session<Context>): void;
-  /** A whole message: `string` for text, `Uint8Array` for binary (owned by the handler). */
+  /** A whole message: `string` for text (bytes with `textAs: 'bytes'`), `Uint8Array` for binary (owned by the handler). */
   message(session: Session<Context>, data: string | Uint8Array, isBinary: boolean): void;
   /** A ping arrived; the pong has already been queued. */
   ping?(session: Session<Context>, data: Uint8Array): void;
@@ -117,6 +117,13 @@ export interface SessionOptions {
    * Default: none (the kernel validates all text); the Node entry points pass `buffer.isUtf8`.
    */
   validateUtf8?: (bytes: Uint8Array) => boolean;
+  /**
+   * How text messages reach `handler.message`: `'string'` (default) decodes them; `'bytes'`
+   * hands over their UTF-8 bytes (already checked) as a `Uint8Array` with `isBinary` false, as
+   * `ws` hands a Buffer: a relay or echo that forwards text with
+   * `send(data, { binary: isBinary })` then never decodes nor re-encodes it.
+   */
+  textAs?: 'string' | 'bytes';
   /** Time source. Default: the global timers and `Date.now`. */
   clock?: Clock;
 }
