@@ -209,6 +209,21 @@ export class Protocol implements ProtocolEngine {
     this.parser.push(bytes);
   }
 
+  /**
+   * Where the next bytes may be read straight into the kernels' memory, so each payload moves
+   * into it once; then call {@link receiveInPlace}. Shared by every protocol: read and receive
+   * in one go, before anything else parses.
+   */
+  readTarget(): Uint8Array {
+    return this.parser.readTarget();
+  }
+
+  /** Parses the `length` bytes just read into {@link readTarget}, as {@link receiveData} would. */
+  receiveInPlace(length: number): void {
+    if (this.discarding) return;
+    this.parser.pushInPlace(length);
+  }
+
   /** The peer ended its side of the transport (TCP FIN, HTTP/2 END_STREAM). Idempotent. */
   receiveEof(): void {
     if (this.eofReceived) return;

@@ -65,6 +65,10 @@ export interface ProtocolOptions {
 
 /** The part of {@link Protocol} a session drives (src/session/ depends on this, not the class). */
 export interface ProtocolEngine {
+  /** Where the next bytes may be read straight into the kernels' memory (see Protocol.readTarget). */
+  readTarget(): Uint8Array;
+  /** Parses the bytes just read into {@link readTarget}. */
+  receiveInPlace(length: number): void;
   readonly state: ProtocolState;
   /** Bytes of frames queued and not yet taken by `dataToSend()`. */
   readonly bufferedAmount: number;

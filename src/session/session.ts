@@ -23,6 +23,7 @@ import {
   onClosed,
   onCloseTimedOut,
   onData,
+  onDataInPlace,
   onDeflateFailed,
   onEnd,
   onIdle,
@@ -218,6 +219,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     if (this.activated) return;
     this.activated = true;
     this.transport.attach(new SessionTransportEvents(this));
+    // Where the transport can, bytes are read straight into the kernels' memory: one move in.
+    this.transport.readInto?.(this.engine.readTarget());
     if (this.livenessSettings.watchesSilence) this.timers().start();
     // Sends from `open` leave together with the replies to the replayed head.
     this.inTurn = true;
@@ -371,6 +374,14 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     if (this.transportClosed) return;
     this.liveness?.received();
     this.engine.receiveData(bytes);
+    this.runTurn();
+    if (this.compression !== null) this.checkInputBacklog();
+  }
+
+  [onDataInPlace](length: number): void {
+    if (this.transportClosed) return;
+    this.liveness?.received();
+    this.engine.receiveInPlace(length);
     this.runTurn();
     if (this.compression !== null) this.checkInputBacklog();
   }

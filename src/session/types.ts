@@ -6,6 +6,11 @@ import type { WebSocketError } from '../codec/errors.js';
 export interface TransportEvents {
   /** Bytes arrived. The buffer may be reused after the call returns. */
   data(bytes: Uint8Array): void;
+  /**
+   * After {@link Transport.readInto}: `length` bytes were read into its target. Parse them
+   * before returning: the target is reused for the next read.
+   */
+  receivedInPlace?(length: number): void;
   /** The peer ended its side (TCP FIN, HTTP/2 END_STREAM). */
   end(): void;
   /**
@@ -40,6 +45,12 @@ export interface Transport {
    * socket's chunks): the session may unmask into it and keep views of it. Default false.
    */
   readonly freshChunks?: boolean;
+  /**
+   * Optional: read straight into `target` from now on and report each read through
+   * `receivedInPlace` instead of `data` (a Node TCP socket can; TLS and HTTP/2 cannot).
+   * Returns whether it will; call it after `attach`, before the first `resume()`.
+   */
+  readInto?(target: Uint8Array): boolean;
 }
 
 /** Injected time source, so tests drive timeouts without sleeping. */

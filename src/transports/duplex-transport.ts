@@ -12,6 +12,8 @@ const onEnd = Symbol('onEnd');
 const onDrain = Symbol('onDrain');
 const onError = Symbol('onError');
 const onClose = Symbol('onClose');
+/** A subclass's reads straight into memory (SocketTransport.readInto) report here. */
+export const onReadInPlace = Symbol('onReadInPlace');
 
 /**
  * Below this many bytes in total, a batch of several chunks is copied into one buffer;
@@ -52,6 +54,8 @@ export abstract class DuplexTransport<D extends Duplex = Duplex> implements Tran
   /** Bytes were left in the duplex's buffer by a write: report `drain` once it empties. */
   private awaitingFlush = false;
   private onFlushed: (() => void) | null = null;
+  /** Where reads land when the subclass reads in place, else null. */
+  protected readTarget: Uint8Array | null = null;
 
   constructor(duplex: D) {
     this.duplex = duplex;
@@ -135,6 +139,21 @@ export abstract class DuplexTransport<D extends Duplex = Duplex> implements Tran
     this.events.data(bytes);
   }
 
+  /** Whether reads may be reported in place: attached, to events that take them. */
+  protected canReceiveInPlace(): boolean {
+    return this.attached && typeof this.events.receivedInPlace === 'function';
+  }
+
+  [onReadInPlace](length: number): void {
+    if (this.paused) {
+      // Only possible if someone resumed the duplex behind our back: keep the bytes, in order.
+      this.duplex.pause();
+      this.duplex.unshift(Buffer.from(this.readTarget!.subarray(0, length)));
+      return;
+    }
+    this.events.receivedInPlace!(length);
+  }
+
   [onEnd](): void {
     this.endSeen = true;
     if (this.endDelivered || !this.attached) return;
@@ -185,6 +204,11 @@ const TRANSPORT = Symbol('wasmws.transport');
 
 interface WithTransport {
   [TRANSPORT]: DuplexTransport;
+}
+
+/** The transport a duplex belongs to, for module-level listeners. */
+export function transportOf(duplex: object): DuplexTransport {
+  return (duplex as WithTransport)[TRANSPORT];
 }
 
 function duplexOnData(this: WithTransport, bytes: Buffer): void {

@@ -4,7 +4,8 @@
 // from construction until `resume()`, so no byte is read before the session wants it.
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { DuplexTransport } from './duplex-transport.js';
+import { DuplexTransport, onReadInPlace, transportOf } from './duplex-transport.js';
+import { readSocketInPlace } from './read-in-place.js';
 
 export { CONCAT_BELOW } from './duplex-transport.js';
 
@@ -32,6 +33,18 @@ export class SocketTransport extends DuplexTransport {
     (socket as Partial<Socket>).setNoDelay?.(true);
   }
 
+  /**
+   * Reads into `target` from now on (a plain TCP socket only; see read-in-place.ts), each read
+   * reported through `receivedInPlace`; false when this socket cannot.
+   */
+  readInto(target: Uint8Array): boolean {
+    const socket = this.duplex;
+    if (!(socket instanceof Socket) || !this.canReceiveInPlace()) return false;
+    if (!readSocketInPlace(socket, target, socketReadInPlace)) return false;
+    this.readTarget = target;
+    return true;
+  }
+
   /** The socket this transport drives. */
   get socket(): Duplex {
     return this.duplex;
@@ -44,4 +57,8 @@ export class SocketTransport extends DuplexTransport {
   destroy(): void {
     this.duplex.destroy();
   }
+}
+
+function socketReadInPlace(this: Socket, length: number): void {
+  transportOf(this)[onReadInPlace](length);
 }
