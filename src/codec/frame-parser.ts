@@ -39,7 +39,8 @@ import {
 } from '../../assembly/layout.js';
 import { RSV1_BIT } from '../../assembly/rfc6455.js';
 import { errorFromKernel, WebSocketError } from './errors.js';
-import { type FramePiece, retainPiece } from './frame-piece.js';
+import { arenaTraffic } from './fallback/arena-access.js';
+import { type FramePiece, type FrameSink, retainPiece } from './frame-piece.js';
 import { acquireKernels, type KernelLease, readTargetLease } from './kernel-pool.js';
 import { takeStateSlot } from './parser-state-slots.js';
 import { cutCodePoint, sequenceLength } from './utf8-seam.js';
@@ -92,14 +93,6 @@ export { RETAINED_PAYLOAD_MIN } from './frame-piece.js';
  * piece as they arrive (measured in bench/).
  */
 export const DEFERRED_UTF8_MIN = 1024;
-
-/** Where a {@link FrameParser} delivers what it finds. */
-export interface FrameSink {
-  /** A frame, or a piece of one (see `first`/`last`). */
-  frame(piece: FramePiece): void;
-  /** The first violation; nothing follows it. */
-  error(error: WebSocketError): void;
-}
 
 function checkLimit(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -211,6 +204,7 @@ export class FrameParser {
         offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take),
         WINDOW + deferredLength,
       );
+      if (lease.kernels.kind === 'ts') arenaTraffic.copiedIn += take;
       view.setFloat64(STATE + S_STREAM_BASE, this.bytesPushed - deferredLength, true);
       // An owned chunk's bytes lie from WINDOW + deferredLength on, at their arena position plus this.
       const chunkShift = offset - deferredLength - WINDOW;
@@ -397,4 +391,4 @@ export class FrameParser {
   }
 }
 
-export { FramePiece } from './frame-piece.js';
+export { FramePiece, type FrameSink } from './frame-piece.js';

@@ -1,5 +1,7 @@
 // One piece of a frame as a FrameParser delivers it: a reused object, one per arena.
 
+import type { WebSocketError } from './errors.js';
+
 const NO_BYTES = new Uint8Array(0);
 
 /**
@@ -60,4 +62,12 @@ export function retainPiece(piece: FramePiece, chunk: Uint8Array, chunkFrom: num
   piece.start += shift;
   piece.end += shift;
   piece.retained = true;
+}
+
+/** Where a {@link FrameParser} delivers what it finds. */
+export interface FrameSink {
+  /** A frame, or a piece of one (see `first`/`last`). */
+  frame(piece: FramePiece): void;
+  /** The first violation; nothing follows it. */
+  error(error: WebSocketError): void;
 }

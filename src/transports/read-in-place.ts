@@ -55,7 +55,8 @@ export function readSocketInPlace(
   onRead: (this: Socket, length: number) => void,
 ): boolean {
   const names = userBufferFields();
-  if (names === null || !(socket instanceof Socket) || (socket as { encrypted?: boolean }).encrypted) return false;
+  if (names === null || !(socket instanceof Socket) || (socket as { encrypted?: boolean }).encrypted)
+    return false;
   const handle = (socket as unknown as { _handle: StreamHandle | null })._handle;
   if (handle === null || typeof handle.useUserBuffer !== 'function') return false;
   const record = socket as unknown as Record<symbol, unknown>;
