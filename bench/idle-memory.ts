@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { writeHeapSnapshot } from 'node:v8';
+import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
 import { answerRequests, Child, notifyParent } from './echo/ipc.js';
 
 const KINDS = ['ours', 'upgrade', 'face', 'ws'] as const;
@@ -90,6 +90,11 @@ interface WsLike extends EventEmitter {
 
 // ---- the server process ----------------------------------------------------------------
 
+/** Bytes of compiled code on the heap: it grows as the JIT warms up, whatever the connections hold. */
+function codeSpaceUsed(): number {
+  return getHeapSpaceStatistics().find((space) => space.space_name === 'code_space')?.space_used_size ?? 0;
+}
+
 async function serve(kind: Kind, root: URL): Promise<void> {
   const server = await startKind(kind, root);
   const collect = (globalThis as { gc?: () => void }).gc;
@@ -105,7 +110,7 @@ async function serve(kind: Kind, root: URL): Promise<void> {
             await new Promise((resolve) => setImmediate(resolve));
           }
         }
-        return { memory: process.memoryUsage() };
+        return { memory: process.memoryUsage(), codeSpace: codeSpaceUsed() };
       case 'snapshot':
         return {
           path: writeHeapSnapshot(join(tmpdir(), `idle-${kind}-${process.pid}-${request.name}.heapsnapshot`)),

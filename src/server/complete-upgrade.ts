@@ -43,6 +43,8 @@ export interface UpgradeJob<Context> {
   register?: (session: Session<Context>) => void;
   /** Still wanted? `createServer` says no once it is closing. Default: always. */
   wanted?: () => boolean;
+  /** Makes the session's transport over `socket`. Default: a {@link SocketTransport}. */
+  transport?: (socket: Duplex) => SocketTransport;
 }
 
 /**
@@ -158,7 +160,7 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
     return null;
   }
 
-  const transport = new SocketTransport(socket);
+  const transport = job.transport?.(socket) ?? new SocketTransport(socket);
   // The session keeps this object as `session.handshake`: with an empty head it has none,
   // so it is kept as it is rather than copied.
   const handshake: HandshakeInfo = {

@@ -174,8 +174,15 @@ export abstract class DuplexTransport<D extends Duplex = Duplex> implements Tran
 
   [onClose](): void {
     this.flags |= CLOSED_SEEN;
+    this.duplexClosed();
     if (this.has(ATTACHED)) this.deliverTeardown();
   }
+
+  /**
+   * The duplex closed; runs before the session hears of it. For a subclass whose owner tracks
+   * its connections: one 'close' listener per socket, not a second one (and its array) for the owner.
+   */
+  protected duplexClosed(): void {}
 
   /** Delivers `error` (once) and then `closed` (once), whenever each has happened. */
   private deliverTeardown(): void {
