@@ -233,10 +233,12 @@ export class FrameParser {
    * for every parser of a kind, so write and push before any other parser runs.
    */
   readTarget(): Uint8Array {
-    return readTargetLease(this.preferWasm).kernels.bytes.subarray(
-      READ_TARGET,
-      READ_TARGET + READ_TARGET_BYTES,
-    );
+    return FrameParser.readTargetFor(this.preferWasm);
+  }
+
+  /** The {@link readTarget} of parsers made with `wasm: preferWasm`, without making one. */
+  static readTargetFor(preferWasm: boolean): Uint8Array {
+    return readTargetLease(preferWasm).kernels.bytes.subarray(READ_TARGET, READ_TARGET + READ_TARGET_BYTES);
   }
 
   /**

@@ -110,9 +110,7 @@ function controlPayload(data: Uint8Array | string | undefined): Uint8Array | und
 export class WebSocketSession<Context = unknown> implements Session<Context> {
   readonly role: 'server' | 'client';
   readonly context: Context;
-  readonly protocol: string;
-  readonly extensions: string;
-  /** The handshake that created this session (path, headers, remote address). */
+  /** The handshake that created this session (path, headers, remote address), without its head. */
   readonly handshake: HandshakeInfo;
 
   private readonly transport: Transport;
@@ -169,12 +167,11 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.engine = init.engine;
     this.currentHandler = init.handler;
     // The head is replayed once and then dropped: it may be a view of a whole socket chunk.
-    const { head, ...handshake } = init.handshake;
-    this.handshake = handshake;
-    this.context = init.context as Context;
-    this.protocol = handshake.protocol;
-    this.extensions = handshake.extensions;
+    // Without one, the caller's object is kept rather than a copy.
+    const { head, ...withoutHead } = init.handshake;
     this.pendingHead = head;
+    this.handshake = head === undefined ? init.handshake : withoutHead;
+    this.context = init.context as Context;
     this.output = new SessionOutput(init.transport, init.engine, options.highWaterMark);
     this.livenessSettings = livenessSettings(options);
     this.maxMessage = options.maxMessage;
@@ -186,6 +183,14 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
         ? null
         : new CompressedSends(init.engine, this.compression, new SessionCompressionEvents(this));
     if (this.compressedSends !== null) this.output.countPending(this.compressedSends);
+  }
+
+  // The negotiated subprotocol and extensions: read from the handshake, not fields of their own.
+  get protocol(): string {
+    return this.handshake.protocol;
+  }
+  get extensions(): string {
+    return this.handshake.extensions;
   }
 
   /** The callbacks events go to now (see {@link setHandler}). */
@@ -717,12 +722,4 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   [onCloseTimedOut](): void {
     this.transport.destroy();
   }
-}
-
-/**
- * Activates a client session for `connect()`: `open` fires at once, and what arrived with
- * the 101 reaches the handler only after the caller's `await connect()` has resumed.
- */
-export function activateAfterConnect<Context>(session: WebSocketSession<Context>): void {
-  session[activateThenRead]();
 }

@@ -22,15 +22,16 @@ export { CONCAT_BELOW } from './duplex-transport.js';
  * - `end()` half-closes after pending writes (FIN); `destroy()` closes at once.
  */
 export class SocketTransport extends DuplexTransport {
-  /** A `net.Socket` (TLS included) reads each chunk into fresh memory that it never touches again. */
-  readonly freshChunks: boolean;
-
   constructor(socket: Socket | Duplex) {
     super(socket);
-    this.freshChunks = socket instanceof Socket;
     // Frames are whole messages already; Nagle would only delay them (a small frame after
     // a write waits an RTT for the ACK).
     (socket as Partial<Socket>).setNoDelay?.(true);
+  }
+
+  /** A `net.Socket` (TLS included) reads each chunk into fresh memory that it never touches again. */
+  get freshChunks(): boolean {
+    return this.duplex instanceof Socket;
   }
 
   /**
