@@ -39,6 +39,7 @@ import {
   SessionTimerActions,
   SessionTransportEvents,
 } from './session-hooks.js';
+import { asError, asPlainBytes, controlPayload, encodeText, invalidState, isUtf8 } from './session-values.js';
 import type {
   Handler,
   HandshakeInfo,
@@ -63,31 +64,8 @@ export interface SessionInit<Context> {
   compression?: SessionCompression;
 }
 
-const textEncoder = new TextEncoder();
-const strictDecoder = new TextDecoder('utf-8', { fatal: true });
-
 /** Messages parsed while one is with zlib: reading stops at this many bytes of them. */
 const INPUT_BACKLOG_BYTES = 1024 * 1024;
-
-function invalidState(action: string): DOMException {
-  return new DOMException(`cannot ${action} before activate()`, 'InvalidStateError');
-}
-
-function asError(thrown: unknown): Error {
-  return thrown instanceof Error ? thrown : new Error(String(thrown));
-}
-
-/** zlib hands out Buffers; binary messages are plain Uint8Arrays everywhere. */
-function asPlainBytes(data: Uint8Array): Uint8Array {
-  return data.constructor === Uint8Array
-    ? data
-    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function controlPayload(data: Uint8Array | string | undefined): Uint8Array | undefined {
-  if (data === undefined) return undefined;
-  return typeof data === 'string' ? textEncoder.encode(data) : data;
-}
 
 /**
  * One WebSocket connection. Build it with {@link accept} or {@link createClientSession};
@@ -271,11 +249,11 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
       if (!isString && !binary) this.checkText(data);
       this.compressedSends.send(
         binary ? 2 : 1,
-        isString && binary ? textEncoder.encode(data) : data,
+        isString && binary ? encodeText(data) : data,
         options?.compress,
       );
     } else if (isString) {
-      if (binary) this.engine.sendBinary(textEncoder.encode(data));
+      if (binary) this.engine.sendBinary(encodeText(data));
       else this.engine.sendText(data);
     } else if (binary) {
       this.engine.sendBinary(data);
@@ -294,18 +272,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
 
   /** A text message given as bytes must be UTF-8: TypeError otherwise. */
   private checkText(data: Uint8Array): void {
-    if (!this.isUtf8(data)) throw new TypeError('a text message must be UTF-8');
-  }
-
-  private isUtf8(data: Uint8Array): boolean {
-    // The whole-buffer check (buffer.isUtf8 on Node) needs no string.
-    if (this.validateOutgoingText !== undefined) return this.validateOutgoingText(data);
-    try {
-      strictDecoder.decode(data);
-      return true;
-    } catch {
-      return false;
-    }
+    if (!isUtf8(data, this.validateOutgoingText)) throw new TypeError('a text message must be UTF-8');
   }
 
   /** Sends a ping (at most 125 bytes; strings as UTF-8). Never held back by backpressure. */
@@ -486,7 +453,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
       } else if (this.textAsBytes) {
         // RFC 6455 §8.1: an inflated text message must be UTF-8 too.
         const bytes = asPlainBytes(result.data);
-        if (this.isUtf8(bytes)) this.deliverMessage(bytes, false);
+        if (isUtf8(bytes, this.validateOutgoingText)) this.deliverMessage(bytes, false);
         else this.failLocally(new WebSocketError('WS_ERR_INVALID_UTF8'));
       } else {
         const text = this.engine.decodeText(result.data);
