@@ -18,7 +18,8 @@ function decoder(message) {
         const code = bytes[1] & 0x7f;
         const header = 2 + (code === 126 ? 2 : code === 127 ? 8 : 0) + 4;
         if (bytes.length < header) break;
-        const length = code < 126 ? code : code === 126 ? bytes.readUInt16BE(2) : Number(bytes.readBigUInt64BE(2));
+        const length =
+          code < 126 ? code : code === 126 ? bytes.readUInt16BE(2) : Number(bytes.readBigUInt64BE(2));
         if (bytes.length < header + length) break;
         const mask = bytes.subarray(header - 4, header);
         const payload = Buffer.from(bytes.subarray(header, header + length));
@@ -65,7 +66,9 @@ export default {
         const accept = createHash('sha1')
           .update(`${request.headers['sec-websocket-key']}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`)
           .digest('base64');
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+        socket.write(
+          `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`,
+        );
         socket.setNoDelay(true);
         sockets.add(socket);
         socket.on('close', () => sockets.delete(socket));

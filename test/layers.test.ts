@@ -31,7 +31,7 @@ const LAYERS: Array<{ name: string; match: (path: string) => boolean; node: bool
   {
     name: 'facades, program',
     match: (p) =>
-      ['src/api/', 'src/cli/', 'src/inspect/', 'src/ws/'].some((d) => p.startsWith(d)) ||
+      ['src/api/', 'src/cli/', 'src/inspect/', 'src/ws/', 'src/bench/'].some((d) => p.startsWith(d)) ||
       p === 'src/index.ts' ||
       p === 'src/browser.ts',
     node: true,

@@ -145,7 +145,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const CONNECT_BATCH = 100;
 const DRAIN_TIMEOUT_MS = 5000;
 
-interface OpenGroup {
+/** One server's connections in a load process. */
+export interface OpenGroup {
   group: EchoGroup;
   connections: Driven[];
   wireRead(): number | undefined;
@@ -153,7 +154,7 @@ interface OpenGroup {
 }
 
 /** Opens `scenario.connections` connections per group with `loader` (`raw`, `ws` or `wasmws`). */
-async function openGroups(
+export async function openGroups(
   loader: string,
   groups: GroupSpec[],
   scenario: LoadScenario,
@@ -202,12 +203,14 @@ async function openGroups(
   return { opened, size: scenario.size };
 }
 
-/** Drives one group for warm-up + window (events mark the window), then stops and drains. */
-async function slice(
+/** Drives one group for warm-up + window (`onWindow` marks its edges), then stops and drains. */
+export async function slice(
   open: OpenGroup,
   size: number,
   warmupMs: number,
   durationMs: number,
+  onWindow: (edge: 'start' | 'end') => void = () => {},
+  drainMs = DRAIN_TIMEOUT_MS,
 ): Promise<SliceResult> {
   const { group } = open;
   const echoesAtStart = group.echoes;
@@ -218,22 +221,22 @@ async function slice(
   const before = group.echoes;
   const cpuBefore = process.cpuUsage();
   const start = performance.now();
-  process.send?.({ type: 'window', edge: 'start' });
+  onWindow('start');
   await sleep(durationMs);
   const messages = group.echoes - before;
   const seconds = (performance.now() - start) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
-  process.send?.({ type: 'window', edge: 'end' });
+  onWindow('end');
   for (const connection of open.connections) connection.stop();
   for (
     const drainStart = performance.now();
-    group.outstanding > 0 && performance.now() - drainStart < DRAIN_TIMEOUT_MS;
+    group.outstanding > 0 && performance.now() - drainStart < drainMs;
   ) {
     await sleep(2);
   }
   const failures = group.failures.splice(0);
   if (group.outstanding > 0)
-    failures.push(`${group.outstanding} echoes missing ${DRAIN_TIMEOUT_MS} ms after the window`);
+    failures.push(`${group.outstanding} echoes missing ${drainMs} ms after the window`);
   if (messages === 0 && failures.length === 0) failures.push('no echo in the timed window');
   open.payloadEchoed += (group.echoes - echoesAtStart) * size;
   const wire = open.wireRead();
@@ -318,9 +321,9 @@ async function serveRequests(): Promise<void> {
       case 'slice': {
         const open = load?.opened.get(request.name as string);
         if (load === undefined || open === undefined) throw new Error(`no group ${String(request.name)}`);
-        return {
-          result: await slice(open, load.size, request.warmupMs as number, request.durationMs as number),
-        };
+        const onWindow = (edge: string) => process.send?.({ type: 'window', edge });
+        const { warmupMs, durationMs } = request as { warmupMs: number; durationMs: number };
+        return { result: await slice(open, load.size, warmupMs, durationMs, onWindow) };
       }
       case 'idle-open': {
         dropIdle();
