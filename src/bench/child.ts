@@ -322,7 +322,7 @@ async function serveRequests(): Promise<void> {
         const open = load?.opened.get(request.name as string);
         if (load === undefined || open === undefined) throw new Error(`no group ${String(request.name)}`);
         const onWindow = (edge: string) => process.send?.({ type: 'window', edge });
-        const { warmupMs, durationMs } = request as { warmupMs: number; durationMs: number };
+        const { warmupMs, durationMs } = request as unknown as { warmupMs: number; durationMs: number };
         return { result: await slice(open, load.size, warmupMs, durationMs, onWindow) };
       }
       case 'idle-open': {
