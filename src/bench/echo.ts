@@ -19,6 +19,8 @@ export interface EchoScenario extends LoadScenario {
   deflate: boolean;
   /** Minimum wasmws ÷ ws messages/s, when a goal is set (issue 13). */
   goal?: number;
+  /** Run only when named in --workloads. */
+  optional?: boolean;
 }
 
 const scenario = (
@@ -43,6 +45,8 @@ export const ECHO_SCENARIOS: readonly EchoScenario[] = [
   scenario('bin16k-1x16', 16384, 'pattern', true, 1, 16, false, 1.5),
   scenario('text16k-1x16', 16384, 'ascii', false, 1, 16, false, 1.5),
   scenario('bin16k-500x1', 16384, 'pattern', true, 500, 1),
+  // What serve --workers was measured with: enough in flight to keep two workers busy.
+  { ...scenario('bin64-16x128', 64, 'pattern', true, 16, 128), optional: true },
 ];
 
 /** `wasmws bench deflate`'s scenarios: distinct JSON documents, compressed with context takeover. */

@@ -206,7 +206,7 @@ function scenariosOf(
   catalogue: readonly EchoScenario[],
   quick: EchoScenario[],
 ): EchoScenario[] {
-  if (values.workloads === undefined) return values.quick ? quick : [...catalogue];
+  if (values.workloads === undefined) return values.quick ? quick : catalogue.filter((s) => !s.optional);
   const keys = catalogue.map((s) => s.key);
   return list(values, 'workloads', [], keys).map((key) => catalogue.find((s) => s.key === key)!);
 }
