@@ -150,6 +150,19 @@ function sizesOf(text: string | undefined, fallback: number[]): number[] {
   return sizes;
 }
 
+/** The codec peers of --peers; wasmws/ws is wasmws's codec behind ws's API, so it has no codec row of its own. */
+function codecPeers(values: Values, report: Report): string[] {
+  const peers = list<string>(
+    values,
+    'peers',
+    ['wasmws', 'wasmws-ts', 'ws'],
+    ['wasmws', 'wasmws-ts', 'ws', 'wasmws/ws'],
+  );
+  if (peers.includes('wasmws/ws'))
+    report.notes.push('wasmws/ws runs the wasmws codec: its rows are the wasmws rows.');
+  return peers.filter((peer) => peer !== 'wasmws/ws');
+}
+
 /** An adapter module's default export (see the README's adapter shape). */
 interface Adapter {
   name: string;
@@ -363,7 +376,7 @@ async function run(args: string[], io: CommandIO): Promise<number> {
       rounds: count(values, 'rounds', quick ? 3 : 11),
       sliceMs: count(values, 'time', quick ? 10 : 100),
       warmupMs: count(values, 'warmup', quick ? 10 : 100, 0),
-      peers: list(values, 'peers', ['wasmws', 'wasmws-ts', 'ws'], ['wasmws', 'wasmws-ts', 'ws']),
+      peers: codecPeers(values, report),
       aa: values['no-aa'] !== true,
       withoutAddons: list<string>(values, 'addons', ['on'], ['on', 'off'])[0] === 'off',
       addonsChild: values['no-addons-child'] !== true,
