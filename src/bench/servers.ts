@@ -7,15 +7,15 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { echoHandler } from '../cli/serve.js';
-import type { DeflateOptions } from '../extensions/permessage-deflate.js';
 import { createServer } from '../server/index.js';
+import type { ServerOptions } from '../server/types.js';
 import { builtModule } from './machine.js';
 
 /** What a server process is asked to run. */
 export interface ServerSpec {
   /** `wasmws`, `ws`, `wasmws/ws`, `serve-workers` (with `workers`), or `adapter` (with `adapter`). */
   kind: string;
-  deflate: boolean | DeflateOptions;
+  deflate: NonNullable<ServerOptions['deflate']>;
   workers?: number;
   /** A `--peer` module's path. */
   adapter?: string;
