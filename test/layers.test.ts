@@ -31,7 +31,7 @@ const LAYERS: Array<{ name: string; match: (path: string) => boolean; node: bool
   {
     name: 'facades, program',
     match: (p) =>
-      ['src/api/', 'src/cli/', 'src/inspect/', 'src/ws/'].some((d) => p.startsWith(d)) ||
+      ['src/api/', 'src/cli/', 'src/inspect/', 'src/ws/', 'src/bench/'].some((d) => p.startsWith(d)) ||
       p === 'src/index.ts' ||
       p === 'src/browser.ts',
     node: true,
@@ -63,6 +63,33 @@ function resolveImport(from: string, specifier: string): string {
 
 function codeOnly(source: string): string {
   return source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+}
+
+/** Each import circle among `sources` once, as the path from its first file back to it (type imports count). */
+function importCircles(
+  sources: string[],
+  targets: (file: string) => string[] = (file) =>
+    importsOf(file)
+      .filter((specifier) => specifier.startsWith('.'))
+      .map((specifier) => resolveImport(file, specifier)),
+): string[][] {
+  const circles: string[][] = [];
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (file: string) => {
+    const at = path.indexOf(file);
+    if (at !== -1) {
+      circles.push([...path.slice(at), file]);
+      return;
+    }
+    if (done.has(file)) return;
+    path.push(file);
+    for (const target of targets(file)) visit(target);
+    path.pop();
+    done.add(file);
+  };
+  for (const file of sources) visit(file);
+  return circles;
 }
 
 const files = [...sourceFiles('src'), ...sourceFiles('assembly')];
@@ -137,9 +164,20 @@ describe('layer rules (DESIGN.md)', () => {
     expect(reached).toEqual([]);
   });
 
+  it('has no import circle in src/ (what two files share lives below both)', () => {
+    const circles = importCircles(files.filter((file) => file.startsWith('src/')));
+    expect(circles).toEqual([]);
+  });
+
   it('detects a violation (the checker itself can fail)', () => {
     expect(layerOf('src/codec/x.ts')).toBeLessThan(layerOf('src/session/x.ts'));
     expect(resolveImport('src/codec/a.ts', '../session/b.js')).toBe('src/session/b.ts');
     expect(importsOf('test/layers.test.ts')).toContain('node:fs');
+    const graph = new Map([
+      ['a', ['b']],
+      ['b', ['c']],
+      ['c', ['a']],
+    ]);
+    expect(importCircles(['a', 'b', 'c'], (file) => graph.get(file) ?? [])).toEqual([['a', 'b', 'c', 'a']]);
   });
 });

@@ -11,7 +11,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as net from 'node:net';
 import zlib from 'node:zlib';
-import { payloadSet } from './payloads.js';
+import { messagePool } from '../../src/bench/payloads.js';
 
 /** RFC 6455 §1.3: the GUID appended to the key before hashing. */
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -22,7 +22,7 @@ const DEFLATE_OFFER = 'permessage-deflate; client_max_window_bits';
 const DEFLATE_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
 
 /** The message each deflate connection exchanges: a 1 KiB JSON document, at ws's and our threshold. */
-const exchanged = payloadSet('json', 1024).document(0);
+const exchanged = messagePool('json', 1024)[0]!;
 let compressedExchange: Buffer | undefined;
 
 /** RFC 7692 §7.2.1: raw deflate of the message, sync-flushed, without the trailing 00 00 ff ff. */

@@ -18,7 +18,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./inspect.js')).inspectCommand,
   },
   bench: {
-    summary: 'run the codec benchmark against ws and print the ratios',
+    summary: 'measure wasmws against ws or your own peer: codec, echo, deflate, h2',
     load: async () => (await import('./bench.js')).benchCommand,
   },
 };

@@ -14,7 +14,14 @@ import type { Session } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
 import { completeUpgrade } from './complete-upgrade.js';
 import { H2Acceptor } from './h2-acceptor.js';
-import { closeEverySession, type ListenInfo, listenOn, listenRefusal, stopListening } from './listening.js';
+import {
+  closeEverySession,
+  type ListenInfo,
+  listenOn,
+  listenRefusal,
+  stopListening,
+  type WebSocketServer,
+} from './listening.js';
 import { type ListenerSettings, validateServerOptions } from './options.js';
 import { answerAndClose } from './rejection.js';
 import type { ServerOptions } from './types.js';
@@ -22,26 +29,7 @@ import type { ServerOptions } from './types.js';
 // A reset in the middle of the handshake is routine: nothing to report.
 const ignoreError = (): void => {};
 
-export type { ListenInfo } from './listening.js';
-
-/** A listening WebSocket server built by {@link createServer}. */
-export interface WebSocketServer<Context = unknown> {
-  /** Starts listening. Rejects with the listener's error (e.g. `EADDRINUSE`); once only. */
-  listen(): Promise<ListenInfo>;
-  /**
-   * Stops accepting, drops connections still in their handshake, closes every session with
-   * `code` (default 1001, "going away") and `reason` (default `server shutting down`), and
-   * resolves once every connection is gone. Sessions whose peer does not answer the close are
-   * dropped after the session's `closeTimeout` (default 5 s). Idempotent.
-   *
-   * @throws RangeError or TypeError for a code that may not be sent or a reason over 123 bytes.
-   */
-  close(code?: number, reason?: string): Promise<void>;
-  /** The upgraded sessions; each leaves the set when its connection closes. */
-  readonly sessions: ReadonlySet<Session<Context>>;
-  /** The bound address, or `null` before `listen()` and after `close()`. */
-  address(): net.AddressInfo | null;
-}
+export type { ListenInfo, WebSocketServer } from './listening.js';
 
 /**
  * Creates a WebSocket server (not yet listening):

@@ -17,9 +17,15 @@ import { DEFAULT_CLOSE_TIMEOUT } from '../session/options.js';
 import type { Session } from '../session/types.js';
 import { H2_STREAM_WINDOW_BYTES, widenConnectionWindow } from '../transports/http2-stream.js';
 import { completeUpgrade } from './complete-upgrade.js';
-import type { WebSocketServer } from './create-server.js';
 import { answerStream, completeConnect } from './handle-connect.js';
-import { closeEverySession, type ListenInfo, listenOn, listenRefusal, stopListening } from './listening.js';
+import {
+  closeEverySession,
+  type ListenInfo,
+  listenOn,
+  listenRefusal,
+  stopListening,
+  type WebSocketServer,
+} from './listening.js';
 import type { ListenerSettings } from './options.js';
 import type { ServerOptions } from './types.js';
 

@@ -1,6 +1,6 @@
 // What both acceptors (HTTP/1.1 and HTTP/2 + HTTP/1.1) do with their listening socket and their
 // sessions when they start and stop: listen once and say where, close every session with the
-// server's code, and wait for the listener to stop.
+// server's code, and wait for the listener to stop; and the server shape both implement.
 import * as net from 'node:net';
 import type { Session } from '../session/types.js';
 
@@ -12,6 +12,25 @@ export interface ListenInfo {
   port: number;
   /** `ws://host:port/` or `wss://host:port/`, IPv6 hosts in brackets. */
   url: string;
+}
+
+/** A listening WebSocket server built by `createServer` (HTTP/1.1, or HTTP/2 and HTTP/1.1 on one port). */
+export interface WebSocketServer<Context = unknown> {
+  /** Starts listening. Rejects with the listener's error (e.g. `EADDRINUSE`); once only. */
+  listen(): Promise<ListenInfo>;
+  /**
+   * Stops accepting, drops connections still in their handshake, closes every session with
+   * `code` (default 1001, "going away") and `reason` (default `server shutting down`), and
+   * resolves once every connection is gone. Sessions whose peer does not answer the close are
+   * dropped after the session's `closeTimeout` (default 5 s). Idempotent.
+   *
+   * @throws RangeError or TypeError for a code that may not be sent or a reason over 123 bytes.
+   */
+  close(code?: number, reason?: string): Promise<void>;
+  /** The upgraded sessions; each leaves the set when its connection closes. */
+  readonly sessions: ReadonlySet<Session<Context>>;
+  /** The bound address, or `null` before `listen()` and after `close()`. */
+  address(): net.AddressInfo | null;
 }
 
 /** The error of a second `listen()`, or of one after `close()`. */

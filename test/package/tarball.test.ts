@@ -122,6 +122,10 @@ describe('the packed tarball', () => {
       'dist/src/ws/index.d.ts',
       'dist/src/cli/main.js',
       'dist/src/codec/wasm-bytes.generated.js',
+      // `wasmws bench` runs from the installed program: its harness ships with it.
+      'dist/src/bench/child.js',
+      'dist/src/bench/codec.js',
+      'dist/assembly/layout.js',
     ]) {
       expect(packedFiles).toContain(path);
     }
@@ -234,5 +238,26 @@ describe('installing the tarball into a fresh project', () => {
       timeout: 15_000,
     });
     expect(stdout).toMatch(/^Usage: wasmws <command>/);
+  });
+
+  it('runs wasmws bench against what is installed: without ws, it says so and compares with wasmws', async () => {
+    const { stdout, stderr } = await run(
+      join(project, 'node_modules/.bin/wasmws'),
+      ['bench', 'codec', '--quick', '--no-addons-child', '--sections', 'decode', '--json', '-'],
+      { cwd: project, env: childEnv, timeout: 30_000 },
+    );
+    const report = JSON.parse(stdout);
+    expect(report.failures, stderr).toEqual([]);
+    expect(report.conditions.ws).toBeUndefined();
+    expect(report.notes.join(' ')).toMatch(/ws is not installed/);
+    const rows = report.rows.map((row: { peer: string; base: string; aa: boolean }) => [
+      row.peer,
+      row.base,
+      row.aa,
+    ]);
+    expect(rows).toEqual([
+      ['wasmws-ts', 'wasmws', false],
+      ['wasmws#2', 'wasmws', true],
+    ]);
   });
 });

@@ -1,79 +1,14 @@
-// The bytes the codec benchmark feeds both sides: text payloads of an exact size, masked
-// client frames built byte by byte (independently of src/codec, so a bug in our encoder
-// cannot make both sides agree on wrong input), and the ~64 KiB chunks a decode task pushes,
-// cut inside headers and payloads at every size.
+// What a decode task pushes: masked text frames of one size cut into ~64 KiB chunks whose
+// boundaries fall inside headers and payloads at every size, so both sides reassemble what
+// a socket really cuts. Every side refreshes its own copies of these chunks (ws unmasks in place).
+import { maskedFrame, textPayload, xorshift32 } from './payloads.js';
 
-/** Bytes of work one benchmark task aims at: tinybench's per-call overhead dwarfs a 16 B frame. */
+/** Bytes of work one task aims at: a slice's per-call overhead would dwarf a 16 B frame. */
 export const TASK_BYTES = 64 * 1024;
 
-/** The payload sizes of the issue's goals. */
-export const DEFAULT_SIZES: readonly number[] = [16, 125, 1024, 16 * 1024, 1024 * 1024];
-
-/** `'ascii'`: JSON-like ASCII text; `'mixed'`: about one 2-, 3- or 4-byte code point in six. */
-export type TextKind = 'ascii' | 'mixed';
-
-const ASCII_TEXT =
-  '{"type":"chat","room":"lobby","user":"ada","text":"The quick brown fox jumps over the lazy dog."}';
-const MIXED_PIECES = ['héllo ', 'wörld ', '€uro ', '日本 ', '𝄞 ', 'ascii ', 'κόσμε ', '🎉 '];
-
-/** A deterministic xorshift32 PRNG, so every run builds the same bytes. */
-export function xorshift32(seed: number): () => number {
-  let state = seed >>> 0 || 1;
-  return () => {
-    state ^= state << 13;
-    state >>>= 0;
-    state ^= state >>> 17;
-    state ^= state << 5;
-    state >>>= 0;
-    return state;
-  };
-}
-
-/** Valid UTF-8 of exactly `size` bytes (padded with ASCII so no code point is cut). */
-export function textPayload(size: number, kind: TextKind): Buffer {
-  const out = Buffer.alloc(size);
-  let at = 0;
-  let piece = 0;
-  while (at < size) {
-    const text = kind === 'ascii' ? ASCII_TEXT : MIXED_PIECES[piece++ % MIXED_PIECES.length];
-    const bytes = Buffer.from(text, 'utf8');
-    if (at + bytes.length > size) {
-      // The tail is ASCII so the payload stays valid whatever its size.
-      out.fill(0x2e, at);
-      break;
-    }
-    out.set(bytes, at);
-    at += bytes.length;
-  }
-  return out;
-}
-
-/** Random bytes of `size` for binary (encode) payloads. */
-export function binaryPayload(size: number, seed = 0x5eed): Buffer {
-  const next = xorshift32(seed);
-  const out = Buffer.alloc(size);
-  for (let i = 0; i < size; i++) out[i] = next() & 0xff;
-  return out;
-}
-
-/** A final frame with the given opcode, masked with `key` (4 bytes) as a client sends it. */
-export function maskedFrame(opcode: number, payload: Uint8Array, key: Uint8Array): Buffer {
-  const length = payload.length;
-  const lengthBytes = length < 126 ? 0 : length < 65536 ? 2 : 8;
-  const header = 2 + lengthBytes + 4;
-  const frame = Buffer.alloc(header + length);
-  frame[0] = 0x80 | opcode;
-  if (lengthBytes === 0) frame[1] = 0x80 | length;
-  else if (lengthBytes === 2) {
-    frame[1] = 0x80 | 126;
-    frame.writeUInt16BE(length, 2);
-  } else {
-    frame[1] = 0x80 | 127;
-    frame.writeBigUInt64BE(BigInt(length), 2);
-  }
-  frame.set(key, header - 4);
-  for (let i = 0; i < length; i++) frame[header + i] = payload[i] ^ key[i & 3];
-  return frame;
+/** Frames one encode task produces at `size`: about 64 KiB of payload, at least one. */
+export function encodesPerTask(size: number): number {
+  return Math.max(1, Math.round(TASK_BYTES / Math.max(size, 1)));
 }
 
 /** Where a chunk boundary falls: at a frame's start, inside its header, or inside its payload. */
@@ -83,7 +18,7 @@ export type CutKind = 'frame' | 'header' | 'payload';
 export interface DecodeSet {
   /** Payload size of every frame. */
   readonly size: number;
-  readonly kind: TextKind;
+  readonly kind: 'ascii' | 'mixed';
   /** The unmasked payload every frame carries. */
   readonly payload: Buffer;
   /** The masked chunks, never modified: runners refresh their own copies from these. */
@@ -117,7 +52,7 @@ function smallCut(k: number, h: number, size: number): number {
  * and payloads at every size (see {@link smallCut}; for frames larger than a chunk, the cut
  * nearest each frame's start is moved into that frame's header). Each frame has its own key.
  */
-export function buildDecodeSet(size: number, kind: TextKind, seed = 0x77a5): DecodeSet {
+export function buildDecodeSet(size: number, kind: 'ascii' | 'mixed', seed = 0x77a5): DecodeSet {
   const payload = textPayload(size, kind);
   const next = xorshift32(seed);
   const newKey = () => {
@@ -196,9 +131,4 @@ export function cutKinds(set: DecodeSet): CutKind[] {
     kinds.push(at === start ? 'frame' : at - start < set.headerBytes ? 'header' : 'payload');
   }
   return kinds;
-}
-
-/** Frames one encode task produces at `size`: about 64 KiB of payload, at least one. */
-export function encodesPerTask(size: number): number {
-  return Math.max(1, Math.round(TASK_BYTES / Math.max(size, 1)));
 }
