@@ -71,6 +71,7 @@ function startSession<Context>(
     wasm: options.wasm,
     validateUtf8: options.validateUtf8,
     maskKeys: options.maskKeys,
+    autoPong: options.autoPong,
     allocate: options.allocate,
     textCodec: options.textCodec,
     maskInto: options.maskInto,

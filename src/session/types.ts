@@ -119,6 +119,11 @@ export interface SessionOptions {
   validateUtf8?: (bytes: Uint8Array) => boolean;
   /** Time source. Default: the global timers and `Date.now`. */
   clock?: Clock;
+  /**
+   * Answer each ping with a pong before `handler.ping` runs. Default true; false leaves pings
+   * unanswered for the handler to answer (or not) with `session.pong`.
+   */
+  autoPong?: boolean;
 }
 
 /** Told once a sent message was handed to the transport, or why it never will be. */

@@ -1,6 +1,7 @@
 // `ws` 8's options and their defaults, and how they map onto the engine's: maxPayload to both
 // size limits, perMessageDeflate to `deflate`, ws's 30 s close timer, headers as a list.
 
+import type { LookupFunction } from 'node:net';
 import type { ConnectOptions, TLS_OPTION_NAMES } from '../client/connect.js';
 import type { DeflateOptions } from '../extensions/permessage-deflate.js';
 import type { HeaderList } from '../handshake/http1.js';
@@ -99,8 +100,20 @@ export interface ClientOptions extends Pick<ConnectOptions, (typeof TLS_OPTION_N
   closeTimeout?: number;
   /** Accepted and ignored: text is always validated. */
   skipUTF8Validation?: boolean;
-  /** Only true: pings are always answered. */
+  /** Answer pings with a pong. Default true; false hands them to `ping` listeners unanswered. */
   autoPong?: boolean;
+  /** The `http.Agent` (`https.Agent` for wss) the request goes through, e.g. a proxy's. Default: none. */
+  agent?: ConnectOptions['agent'];
+  /** Opens the socket in place of `net.connect`/`tls.connect`. Default: none. */
+  createConnection?: ConnectOptions['createConnection'];
+  /** `user:password` sent as `Authorization: Basic` (URL user info does the same). Default: none. */
+  auth?: string;
+  /** As for `net.connect`. Default: node's. */
+  lookup?: LookupFunction;
+  family?: number;
+  hints?: number;
+  localAddress?: string;
+  localPort?: number;
   /** Accepted and ignored: events are emitted as messages are parsed. */
   allowSynchronousEvents?: boolean;
 }

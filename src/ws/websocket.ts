@@ -9,12 +9,12 @@
 // (1006), as ws does.
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { type ConnectOptions, connect, TLS_OPTION_NAMES } from '../client/connect.js';
+import { type ConnectOptions, connect } from '../client/connect.js';
 import { ConnectError } from '../client/connect-error.js';
 import { WebSocketError } from '../codec/errors.js';
 import { isToken } from '../handshake/http-token.js';
 import type { Handler, Session } from '../session/types.js';
-import { handshakeMessage, requestHeaders } from './client-handshake.js';
+import { connectSettings, handshakeMessage } from './client-handshake.js';
 import { notOpen, wsErrorFrom } from './errors.js';
 import {
   addEventListener,
@@ -23,7 +23,7 @@ import {
   removeEventListener,
   setAttributeListener,
 } from './event-target.js';
-import { type ClientOptions, deflateOption, payloadLimits, WS_CLOSE_TIMEOUT } from './options.js';
+import type { ClientOptions } from './options.js';
 import {
   clientUrl,
   type Data,
@@ -544,26 +544,14 @@ export class WebSocket extends EventEmitter {
   private open(address: string): void {
     const aborter = new AbortController();
     this.aborter = aborter;
-    const options = this.clientOptions;
-    const tls: Record<string, unknown> = {};
-    for (const name of TLS_OPTION_NAMES) if (options[name] !== undefined) tls[name] = options[name];
-    let settings: ConnectOptions;
+    let target: { url: string; settings: ConnectOptions };
     try {
-      settings = {
-        ...tls,
-        protocols: this.offered,
-        ...requestHeaders(options),
-        handshakeTimeout: options.handshakeTimeout ?? 0,
-        deflate: deflateOption(options.perMessageDeflate, true),
-        ...payloadLimits(options.maxPayload),
-        closeTimeout: options.closeTimeout ?? WS_CLOSE_TIMEOUT,
-        signal: aborter.signal,
-      };
+      target = connectSettings(address, this.clientOptions, this.offered, aborter.signal);
     } catch (error) {
       process.nextTick(() => this.failHandshake(error as Error));
       return;
     }
-    connect(address, new SessionEvents(this), settings).then(
+    connect(target.url, new SessionEvents(this), target.settings).then(
       (session) => {
         this.aborter = null;
         if (!this.abandoned) this.session = session;
