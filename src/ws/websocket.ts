@@ -58,27 +58,75 @@ const kClosed = Symbol('wasmws.ws.closed');
 /** Set by the server to hear of the socket's end without a listener the user could remove. */
 export const kOnClosed = Symbol('wasmws.ws.onClosed');
 
-/** The session's callbacks, one small object per connection. */
+/**
+ * The session's callbacks, one small object per connection. A listener's exception never reaches
+ * the session (whose policy is to close with 1011): as with ws it is thrown again on the next
+ * tick, uncaught, once the session's turn is over and its state is consistent.
+ */
 export class SessionEvents implements Handler {
   constructor(private readonly ws: WebSocket) {}
   open(session: Session): void {
-    this.ws[kOpen](session);
+    try {
+      this.ws[kOpen](session);
+    } catch (error) {
+      rethrowUncaught(error);
+    }
   }
   message(_session: Session, data: string | Uint8Array, isBinary: boolean): void {
-    this.ws[kMessage](data, isBinary);
+    try {
+      this.ws[kMessage](data, isBinary);
+    } catch (error) {
+      rethrowUncaught(error);
+    }
   }
   ping(_session: Session, data: Uint8Array): void {
-    this.ws[kControl]('ping', data);
+    try {
+      this.ws[kControl]('ping', data);
+    } catch (error) {
+      rethrowUncaught(error);
+    }
   }
   pong(_session: Session, data: Uint8Array): void {
-    this.ws[kControl]('pong', data);
+    try {
+      this.ws[kControl]('pong', data);
+    } catch (error) {
+      rethrowUncaught(error);
+    }
   }
   error(_session: Session, error: Error): void {
-    this.ws[kError](error);
+    try {
+      this.ws[kError](error);
+    } catch (thrown) {
+      rethrowUncaught(thrown);
+    }
   }
   close(_session: Session, code: number, reason: string): void {
-    this.ws[kClosed](code, reason);
+    try {
+      this.ws[kClosed](code, reason);
+    } catch (error) {
+      rethrowUncaught(error);
+    }
   }
+}
+
+/** Throws `error` on the next tick, outside any promise or session turn: the process sees it. */
+export function rethrowUncaught(error: unknown): void {
+  process.nextTick(throwError, error);
+}
+
+function throwError(error: unknown): never {
+  throw error;
+}
+
+/** A send callback whose exception is thrown uncaught, as ws's are. */
+function uncaughtCallback(cb: (error?: Error) => void): (error?: Error) => void {
+  return (error) => {
+    try {
+      cb(error);
+    } catch (thrown) {
+      rethrowUncaught(thrown);
+    }
+  };
 }
 
 /** A received message's data: a Buffer (text, `nodebuffer`), ArrayBuffer, Buffer[] or Blob. */
@@ -326,7 +374,11 @@ export class WebSocket extends EventEmitter {
       this.pieces = null;
       payload = Buffer.concat(parts);
     }
-    session.send(payload, { binary, compress: options.compress !== false }, cb);
+    session.send(
+      payload,
+      { binary, compress: options.compress !== false },
+      cb === undefined ? undefined : uncaughtCallback(cb),
+    );
   }
 
   /** A Blob is read before it is sent; later sends wait behind it. */
@@ -522,7 +574,7 @@ export class WebSocket extends EventEmitter {
     this.emit(kind, Buffer.from(data));
   }
 
-  /** @internal Protocol violations and listener exceptions are emitted, once; socket errors are not (as in ws). */
+  /** @internal Protocol violations are emitted, once; socket errors are not (as in ws). */
   [kError](error: Error): void {
     if (error instanceof WebSocketError) this.failedOnViolation = true;
     if (this.errorEmitted || isSocketError(error)) return;
@@ -559,7 +611,12 @@ export class WebSocket extends EventEmitter {
       (error: unknown) => {
         if (this.aborter !== aborter) return; // close() or terminate() already ended it
         this.aborter = null;
-        this.handshakeFailed(error);
+        try {
+          this.handshakeFailed(error);
+        } catch (thrown) {
+          // A listener threw: uncaught, not a rejection nobody handles.
+          rethrowUncaught(thrown);
+        }
       },
     );
   }
