@@ -23,7 +23,8 @@ import {
   WS_CLOSE_TIMEOUT,
 } from './options.js';
 import { checkUpgradeRequest, refuseAsWs } from './request-check.js';
-import { kOnClosed, kServerSession, rethrowUncaught, SessionEvents, WebSocket } from './websocket.js';
+import { rethrowUncaught, SessionEvents } from './session-events.js';
+import { kOnClosed, kServerSession, WebSocket } from './websocket.js';
 
 const RUNNING = 0;
 const CLOSING = 1;

@@ -13,7 +13,7 @@ import { type ConnectOptions, connect } from '../client/connect.js';
 import { ConnectError } from '../client/connect-error.js';
 import { WebSocketError } from '../codec/errors.js';
 import { isToken } from '../handshake/http-token.js';
-import type { Handler, Session } from '../session/types.js';
+import type { Session } from '../session/types.js';
 import { connectSettings, handshakeMessage } from './client-handshake.js';
 import { notOpen, wsErrorFrom } from './errors.js';
 import {
@@ -24,6 +24,16 @@ import {
   setAttributeListener,
 } from './event-target.js';
 import type { ClientOptions } from './options.js';
+import {
+  kClosed,
+  kControl,
+  kError,
+  kMessage,
+  kOpen,
+  rethrowUncaught,
+  SessionEvents,
+  uncaughtCallback,
+} from './session-events.js';
 import {
   clientUrl,
   type Data,
@@ -50,84 +60,8 @@ const SERVER_SIDE: ClientOptions = Object.freeze({});
 
 /** Internal entry points for WebSocketServer and the session's callbacks. */
 export const kServerSession = Symbol('wasmws.ws.serverSession');
-const kOpen = Symbol('wasmws.ws.open');
-const kMessage = Symbol('wasmws.ws.message');
-const kControl = Symbol('wasmws.ws.control');
-const kError = Symbol('wasmws.ws.error');
-const kClosed = Symbol('wasmws.ws.closed');
 /** Set by the server to hear of the socket's end without a listener the user could remove. */
 export const kOnClosed = Symbol('wasmws.ws.onClosed');
-
-/**
- * The session's callbacks, one small object per connection. A listener's exception never reaches
- * the session (whose policy is to close with 1011): as with ws it is thrown again on the next
- * tick, uncaught, once the session's turn is over and its state is consistent.
- */
-export class SessionEvents implements Handler {
-  constructor(private readonly ws: WebSocket) {}
-  open(session: Session): void {
-    try {
-      this.ws[kOpen](session);
-    } catch (error) {
-      rethrowUncaught(error);
-    }
-  }
-  message(_session: Session, data: string | Uint8Array, isBinary: boolean): void {
-    try {
-      this.ws[kMessage](data, isBinary);
-    } catch (error) {
-      rethrowUncaught(error);
-    }
-  }
-  ping(_session: Session, data: Uint8Array): void {
-    try {
-      this.ws[kControl]('ping', data);
-    } catch (error) {
-      rethrowUncaught(error);
-    }
-  }
-  pong(_session: Session, data: Uint8Array): void {
-    try {
-      this.ws[kControl]('pong', data);
-    } catch (error) {
-      rethrowUncaught(error);
-    }
-  }
-  error(_session: Session, error: Error): void {
-    try {
-      this.ws[kError](error);
-    } catch (thrown) {
-      rethrowUncaught(thrown);
-    }
-  }
-  close(_session: Session, code: number, reason: string): void {
-    try {
-      this.ws[kClosed](code, reason);
-    } catch (error) {
-      rethrowUncaught(error);
-    }
-  }
-}
-
-/** Throws `error` on the next tick, outside any promise or session turn: the process sees it. */
-export function rethrowUncaught(error: unknown): void {
-  process.nextTick(throwError, error);
-}
-
-function throwError(error: unknown): never {
-  throw error;
-}
-
-/** A send callback whose exception is thrown uncaught, as ws's are. */
-function uncaughtCallback(cb: (error?: Error) => void): (error?: Error) => void {
-  return (error) => {
-    try {
-      cb(error);
-    } catch (thrown) {
-      rethrowUncaught(thrown);
-    }
-  };
-}
 
 /** A received message's data: a Buffer (text, `nodebuffer`), ArrayBuffer, Buffer[] or Blob. */
 export type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;
