@@ -28,15 +28,34 @@ export interface PerMessageDeflateOptions {
   zlibInflateOptions?: object;
 }
 
-/** `perMessageDeflate` as the engine's `deflate` option. */
-export function deflateOption(value: boolean | PerMessageDeflateOptions | undefined, fallback: boolean) {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'object' || value === null) return value === true;
-  const deflate: DeflateOptions = {};
+/**
+ * ws's deflate defaults, given to the engine in full so that wasmws/ws keeps them whatever the
+ * engine's own defaults are: context takeover both ways, 15-bit windows, 1 KiB threshold, zlib's
+ * memLevel 8, 10 zlib jobs at once.
+ */
+const WS_DEFLATE_DEFAULTS: Readonly<Required<DeflateOptions>> = Object.freeze({
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+  threshold: 1024,
+  memLevel: 8,
+  concurrency: 10,
+});
+
+/** `perMessageDeflate` as the engine's `deflate` option, ws's defaults filled in. */
+export function deflateOption(
+  value: boolean | PerMessageDeflateOptions | undefined,
+  fallback: boolean,
+): false | DeflateOptions {
+  if (value === undefined) value = fallback;
+  if (typeof value !== 'object' || value === null) return value === true ? { ...WS_DEFLATE_DEFAULTS } : false;
+  const deflate: DeflateOptions = { ...WS_DEFLATE_DEFAULTS };
   if (value.serverNoContextTakeover !== undefined)
     deflate.serverNoContextTakeover = value.serverNoContextTakeover;
   if (value.clientNoContextTakeover !== undefined)
     deflate.clientNoContextTakeover = value.clientNoContextTakeover;
+  // `true` offers or asks for the parameter without a value: 15, the largest window.
   if (typeof value.serverMaxWindowBits === 'number') deflate.serverMaxWindowBits = value.serverMaxWindowBits;
   if (typeof value.clientMaxWindowBits === 'number') deflate.clientMaxWindowBits = value.clientMaxWindowBits;
   if (value.threshold !== undefined) deflate.threshold = value.threshold;

@@ -511,7 +511,8 @@ export class WebSocket extends EventEmitter {
   /** @internal Protocol violations are emitted, once; socket errors are not (as in ws). */
   [kError](error: Error): void {
     if (error instanceof WebSocketError) this.failedOnViolation = true;
-    if (this.errorEmitted || isSocketError(error)) return;
+    // ws emits `error` at most once, and never once `close` was emitted.
+    if (this.errorEmitted || this.phase === CLOSED || isSocketError(error)) return;
     this.errorEmitted = true;
     const emitted = error instanceof WebSocketError ? wsErrorFrom(error, this.extensions !== '') : error;
     this.emit('error', emitted);
@@ -637,7 +638,10 @@ export class WebSocket extends EventEmitter {
     if (this.phase === CLOSED) return;
     this.phase = CLOSING;
     try {
-      this.emit('error', error);
+      if (!this.errorEmitted) {
+        this.errorEmitted = true;
+        this.emit('error', error);
+      }
     } finally {
       this.emitClosedWithoutSession();
     }
