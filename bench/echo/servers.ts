@@ -86,7 +86,8 @@ async function startOurs({ deflate = false, countMessages = false }: EchoServerO
         },
       }
     : echoHandler;
-  const server = createServer({ host: '127.0.0.1', port: 0, handler, deflate });
+  // As `wasmws serve` runs it: text is echoed as bytes, never decoded (as ws echoes its Buffer).
+  const server = createServer({ host: '127.0.0.1', port: 0, handler, deflate, textAs: 'bytes' });
   const { url } = await server.listen();
   return {
     kind: 'ours',

@@ -54,11 +54,14 @@ Exit status: 0 after SIGINT or SIGTERM, 1 when it cannot listen (e.g. the port i
 
 const USAGE_HINT = 'Run "wasmws serve --help" for the options.\n';
 
-/** The echo: every message goes back as it came; reading pauses while the peer is slow to take it. */
+/**
+ * The echo: every message goes back as it came; reading pauses while the peer is slow to take
+ * it. Serve it with `textAs: 'bytes'` so text goes back without being decoded and re-encoded.
+ */
 export const echoHandler: Handler = {
-  message(session, data) {
+  message(session, data, isBinary) {
     // `send` is false when above the high-water mark (wait for drain) or once closing.
-    if (!session.send(data) && session.state === 'open') session.pause();
+    if (!session.send(data, { binary: isBinary }) && session.state === 'open') session.pause();
   },
   drain(session) {
     session.resume();
@@ -128,6 +131,7 @@ async function serve(args: string[], io: CommandIO): Promise<number> {
       tls,
       http2: values.h2 === true,
       handler: echoHandler,
+      textAs: 'bytes',
       maxMessage,
       protocols,
       deflate: values['no-deflate'] !== true,

@@ -22,8 +22,8 @@ import {
 import { DEFAULT_MAX_ERROR_BODY } from '../handshake/response-head.js';
 import type { SessionCompression } from '../session/compression.js';
 import { pickSessionOptions, resolveSessionOptions, systemClock } from '../session/options.js';
-import { activateAfterConnect, type WebSocketSession } from '../session/session.js';
-import { createClientSession } from '../session/start.js';
+import type { WebSocketSession } from '../session/session.js';
+import { activateAfterConnect, createClientSession } from '../session/start.js';
 import type { Handler, HandshakeInfo, Session, SessionOptions } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
 import { nodeSessionHooks } from '../transports/node-hooks.js';

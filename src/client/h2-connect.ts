@@ -15,8 +15,8 @@ import {
 import { buildConnectRequest, peerAllowsExtendedConnect, validateConnectResponse } from '../handshake/h2.js';
 import type { HeaderList } from '../handshake/http1.js';
 import type { SessionCompression } from '../session/compression.js';
-import { activateAfterConnect, type WebSocketSession } from '../session/session.js';
-import { createClientSession } from '../session/start.js';
+import type { WebSocketSession } from '../session/session.js';
+import { activateAfterConnect, createClientSession } from '../session/start.js';
 import type { Clock, Handler, HandshakeInfo, Session, SessionOptions } from '../session/types.js';
 import { Http2StreamTransport } from '../transports/http2-stream.js';
 import { nodeSessionHooks } from '../transports/node-hooks.js';

@@ -39,8 +39,19 @@ import {
 } from '../../assembly/layout.js';
 import { RSV1_BIT } from '../../assembly/rfc6455.js';
 import { errorFromKernel, WebSocketError } from './errors.js';
-import type { FramePiece } from './frame-piece.js';
-import { acquireKernels, type KernelLease } from './kernel-pool.js';
+import { arenaTraffic } from './fallback/arena-access.js';
+import { type FramePiece, type FrameSink, retainPiece } from './frame-piece.js';
+import { acquireKernels, type KernelLease, readTargetLease } from './kernel-pool.js';
+import { takeStateSlot } from './parser-state-slots.js';
+import { cutCodePoint, sequenceLength } from './utf8-seam.js';
+
+/**
+ * Where {@link FrameParser.readTarget} starts in the arena: after room for the bytes a parser
+ * holds back between pushes (at most MAX_DEFERRED_BYTES), which go just before the new ones.
+ */
+const READ_TARGET = WINDOW + 256;
+/** The most bytes one {@link FrameParser.pushInPlace} takes: the rest of the window. */
+export const READ_TARGET_BYTES = WINDOW_BYTES - 256;
 
 /** Default `maxFrame`: 16 MiB. */
 export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
@@ -75,11 +86,7 @@ export interface FrameParserOptions {
   ownsChunks?: boolean;
 }
 
-/**
- * Payloads from this size are delivered from an owned chunk: below it a copy into a shared
- * slab is cheap and keeps a small message from holding a whole chunk alive.
- */
-export const RETAINED_PAYLOAD_MIN = 4096;
+export { RETAINED_PAYLOAD_MIN } from './frame-piece.js';
 
 /**
  * One-frame text messages at least this long go to `validateUtf8` when one is given, piece by
@@ -87,78 +94,12 @@ export const RETAINED_PAYLOAD_MIN = 4096;
  */
 export const DEFERRED_UTF8_MIN = 1024;
 
-/** Bytes in the UTF-8 sequence that `lead` starts; 1 for a byte that starts none (the validator rejects it). */
-function sequenceLength(lead: number): number {
-  if (lead >= 0xc2 && lead <= 0xdf) return 2;
-  if (lead >= 0xe0 && lead <= 0xef) return 3;
-  if (lead >= 0xf0 && lead <= 0xf4) return 4;
-  return 1;
-}
-
-/** Where the last code point that is cut off by `end` starts in `bytes[start, end)`, or `end` when none is. */
-function cutCodePoint(bytes: Uint8Array, start: number, end: number): number {
-  for (let i = end - 1; i >= start && i >= end - 3; i--) {
-    const byte = bytes[i];
-    if ((byte & 0xc0) !== 0x80) return sequenceLength(byte) > end - i ? i : end;
-  }
-  return end;
-}
-
-/** Where a {@link FrameParser} delivers what it finds. */
-export interface FrameSink {
-  /** A frame, or a piece of one (see `first`/`last`). */
-  frame(piece: FramePiece): void;
-  /** The first violation; nothing follows it. */
-  error(error: WebSocketError): void;
-}
-
 function checkLimit(name: string, value: number | undefined, fallback: number): number {
   if (value === undefined) return fallback;
   if (!Number.isSafeInteger(value) || value < 0) {
     throw new RangeError(`${name} must be a non-negative safe integer, got ${value}`);
   }
   return value;
-}
-
-// Parser states live in shared slabs, STATE_USED_BYTES per parser, rather than a typed array
-// each: a 136-byte Uint8Array is an off-heap ArrayBuffer with its own backing store (V8 keeps
-// only arrays up to 64 bytes on the heap), several hundred bytes of RSS per idle connection.
-// A parser's slot returns to the free list once the parser is collected; slabs are kept, so
-// the pool is as large as the most parsers alive at once (136 bytes each).
-const STATE_SLOTS_PER_SLAB = 256;
-const stateSlabs: Uint8Array[] = [];
-const freeStateSlots: number[] = [];
-let nextStateSlot = 0;
-const stateSlots = new FinalizationRegistry<number>((slot) => {
-  freeStateSlots.push(slot);
-});
-
-/** A zeroed state slot: its index (slab × STATE_SLOTS_PER_SLAB + slot in slab). */
-function takeStateSlot(): number {
-  const reused = freeStateSlots.pop();
-  if (reused !== undefined) {
-    const offset = (reused % STATE_SLOTS_PER_SLAB) * STATE_USED_BYTES;
-    stateSlabs[(reused / STATE_SLOTS_PER_SLAB) | 0]!.fill(0, offset, offset + STATE_USED_BYTES);
-    return reused;
-  }
-  const slot = nextStateSlot++;
-  if (slot % STATE_SLOTS_PER_SLAB === 0) {
-    stateSlabs.push(new Uint8Array(STATE_SLOTS_PER_SLAB * STATE_USED_BYTES));
-  }
-  return slot;
-}
-
-/** Moves a long whole binary or compressed payload back into the owned chunk it came from (unmasked) and points the piece there. */
-function retainPiece(piece: FramePiece, chunk: Uint8Array, chunkFrom: number, shift: number): void {
-  const opcode = piece.opcode;
-  if (!(opcode === 2 || (opcode === 1 && piece.rsv1))) return;
-  if (piece.end - piece.start < RETAINED_PAYLOAD_MIN || piece.start < chunkFrom) return;
-  // Unmasked bytes already equal the chunk's.
-  if (piece.masked) chunk.set(piece.bytes.subarray(piece.start, piece.end), piece.start + shift);
-  piece.bytes = chunk;
-  piece.start += shift;
-  piece.end += shift;
-  piece.retained = true;
 }
 
 /**
@@ -192,10 +133,9 @@ export class FrameParser {
     }
     this.sink = sink;
     this.preferWasm = options.wasm !== false;
-    const slot = takeStateSlot();
-    this.stateSlab = stateSlabs[(slot / STATE_SLOTS_PER_SLAB) | 0]!;
-    this.stateOffset = (slot % STATE_SLOTS_PER_SLAB) * STATE_USED_BYTES;
-    stateSlots.register(this, slot);
+    const slot = takeStateSlot(this);
+    this.stateSlab = slot.slab;
+    this.stateOffset = slot.offset;
     const view = new DataView(this.stateSlab.buffer, this.stateOffset, STATE_USED_BYTES);
     view.setInt32(S_ROLE, options.role === 'server' ? ROLE_SERVER : ROLE_CLIENT, true);
     view.setInt32(S_ALLOWED_RSV, options.allowRsv1 === true ? RSV1_BIT : 0, true);
@@ -247,8 +187,7 @@ export class FrameParser {
   }
 
   private parseWith(lease: KernelLease, chunk: Uint8Array): void {
-    const kernels = lease.kernels;
-    const arena = kernels.bytes;
+    const arena = lease.kernels.bytes;
     const view = lease.view;
     const stateOffset = this.stateOffset;
     arena.set(this.stateSlab.subarray(stateOffset, stateOffset + STATE_USED_BYTES), STATE);
@@ -265,31 +204,107 @@ export class FrameParser {
         offset === 0 && take === chunk.length ? chunk : chunk.subarray(offset, offset + take),
         WINDOW + deferredLength,
       );
+      if (lease.kernels.kind === 'ts') arenaTraffic.copiedIn += take;
       view.setFloat64(STATE + S_STREAM_BASE, this.bytesPushed - deferredLength, true);
       // An owned chunk's bytes lie from WINDOW + deferredLength on, at their arena position plus this.
       const chunkShift = offset - deferredLength - WINDOW;
-      const owned = this.ownsChunks ? chunk : null;
       this.bytesPushed += take;
       offset += take;
       const end = WINDOW + deferredLength + take;
-      let position = WINDOW;
-      for (;;) {
-        const count = kernels.walk(position, end);
-        this.deliver(lease, count, owned, WINDOW + deferredLength, chunkShift);
-        if (this.error !== null) return;
-        position = view.getInt32(STATE + S_CONSUMED, true);
-        const kernelError = view.getInt32(STATE + S_ERROR, true);
-        if (kernelError !== 0) {
-          this.fail(errorFromKernel(kernelError, view.getFloat64(STATE + S_ERROR_OFFSET, true)));
-          return;
-        }
-        if (count < DESCRIPTOR_CAPACITY) break;
-      }
-      deferredLength = end - position;
-      if (deferredLength > 0) arena.copyWithin(WINDOW, position, end);
+      const stop = this.walkWindow(
+        lease,
+        WINDOW,
+        end,
+        this.ownsChunks ? chunk : null,
+        WINDOW + deferredLength,
+        chunkShift,
+      );
+      if (stop < 0) return;
+      deferredLength = end - stop;
+      if (deferredLength > 0) arena.copyWithin(WINDOW, stop, end);
     }
     if (deferredLength > 0) this.deferred = arena.slice(WINDOW, WINDOW + deferredLength);
     this.stateSlab.set(arena.subarray(STATE, STATE + STATE_USED_BYTES), stateOffset);
+  }
+
+  /**
+   * Where the next bytes from the stream may be written straight into the kernels' memory, so
+   * that they move into it once (a socket reads into it; see {@link pushInPlace}). The same view
+   * for every parser of a kind, so write and push before any other parser runs.
+   */
+  readTarget(): Uint8Array {
+    return FrameParser.readTargetFor(this.preferWasm);
+  }
+
+  /** The {@link readTarget} of parsers made with `wasm: preferWasm`, without making one. */
+  static readTargetFor(preferWasm: boolean): Uint8Array {
+    return readTargetLease(preferWasm).kernels.bytes.subarray(READ_TARGET, READ_TARGET + READ_TARGET_BYTES);
+  }
+
+  /**
+   * Parses the `length` bytes just written at the start of {@link readTarget}: as {@link push}
+   * of them, without copying them. Throws if called while a parse that uses that memory runs.
+   */
+  pushInPlace(length: number): void {
+    if (!(Number.isInteger(length) && length >= 0 && length <= READ_TARGET_BYTES)) {
+      throw new RangeError(`length must be an integer in 0..${READ_TARGET_BYTES}, got ${length}`);
+    }
+    const lease = readTargetLease(this.preferWasm);
+    if (lease.busy) throw new Error('pushInPlace while a parse is using the read target');
+    if (this.error !== null || length === 0) return;
+    lease.busy = true;
+    this.pushing = true;
+    try {
+      this.parseInPlace(lease, length);
+      while (this.queued !== null && this.queued.length > 0) this.parse(this.queued.shift()!);
+    } finally {
+      this.pushing = false;
+      lease.release();
+    }
+  }
+
+  private parseInPlace(lease: KernelLease, length: number): void {
+    const arena = lease.kernels.bytes;
+    const stateOffset = this.stateOffset;
+    arena.set(this.stateSlab.subarray(stateOffset, stateOffset + STATE_USED_BYTES), STATE);
+    // Bytes held back (a partial header, an incomplete control frame) go just before the new ones.
+    let start = READ_TARGET;
+    if (this.deferred !== null) {
+      start -= this.deferred.length;
+      arena.set(this.deferred, start);
+      this.deferred = null;
+    }
+    lease.view.setFloat64(STATE + S_STREAM_BASE, this.bytesPushed - (READ_TARGET - WINDOW), true);
+    this.bytesPushed += length;
+    const end = READ_TARGET + length;
+    const stop = this.walkWindow(lease, start, end, null, 0, 0);
+    if (stop < 0) return;
+    if (stop < end) this.deferred = arena.slice(stop, end);
+    this.stateSlab.set(arena.subarray(STATE, STATE + STATE_USED_BYTES), stateOffset);
+  }
+
+  /** Walks and delivers every frame in the window's `[position, end)`; returns where it stopped, or -1 after a violation. */
+  private walkWindow(
+    lease: KernelLease,
+    position: number,
+    end: number,
+    owned: Uint8Array | null,
+    chunkFrom: number,
+    chunkShift: number,
+  ): number {
+    const view = lease.view;
+    for (;;) {
+      const count = lease.kernels.walk(position, end);
+      this.deliver(lease, count, owned, chunkFrom, chunkShift);
+      if (this.error !== null) return -1;
+      position = view.getInt32(STATE + S_CONSUMED, true);
+      const kernelError = view.getInt32(STATE + S_ERROR, true);
+      if (kernelError !== 0) {
+        this.fail(errorFromKernel(kernelError, view.getFloat64(STATE + S_ERROR_OFFSET, true)));
+        return -1;
+      }
+      if (count < DESCRIPTOR_CAPACITY) return position;
+    }
   }
 
   /** Hands the pieces of `count` descriptors to the sink; `chunk` (owned, or null) holds the window's bytes from `chunkFrom`. */
@@ -378,4 +393,4 @@ export class FrameParser {
   }
 }
 
-export { FramePiece } from './frame-piece.js';
+export { FramePiece, type FrameSink } from './frame-piece.js';

@@ -1,6 +1,14 @@
 // One piece of a frame as a FrameParser delivers it: a reused object, one per arena.
 
+import type { WebSocketError } from './errors.js';
+
 const NO_BYTES = new Uint8Array(0);
+
+/**
+ * Payloads from this size are delivered from an owned chunk: below it a copy into a shared
+ * slab is cheap and keeps a small message from holding a whole chunk alive.
+ */
+export const RETAINED_PAYLOAD_MIN = 4096;
 
 /**
  * One piece of a frame, reused from callback to callback: copy what you keep.
@@ -41,4 +49,25 @@ export class FramePiece {
   payload(): Uint8Array {
     return this.bytes.subarray(this.start, this.end);
   }
+}
+
+/** Moves a long whole binary or compressed payload back into the owned chunk it came from (unmasked) and points the piece there. */
+export function retainPiece(piece: FramePiece, chunk: Uint8Array, chunkFrom: number, shift: number): void {
+  const opcode = piece.opcode;
+  if (!(opcode === 2 || (opcode === 1 && piece.rsv1))) return;
+  if (piece.end - piece.start < RETAINED_PAYLOAD_MIN || piece.start < chunkFrom) return;
+  // Unmasked bytes already equal the chunk's.
+  if (piece.masked) chunk.set(piece.bytes.subarray(piece.start, piece.end), piece.start + shift);
+  piece.bytes = chunk;
+  piece.start += shift;
+  piece.end += shift;
+  piece.retained = true;
+}
+
+/** Where a {@link FrameParser} delivers what it finds. */
+export interface FrameSink {
+  /** A frame, or a piece of one (see `first`/`last`). */
+  frame(piece: FramePiece): void;
+  /** The first violation; nothing follows it. */
+  error(error: WebSocketError): void;
 }

@@ -7,6 +7,8 @@ import { createFallbackKernels, createWasmKernels, type Kernels } from './kernel
 /** Kernels lent for one operation; call `release()` when done with the arena. */
 export interface KernelLease {
   readonly kernels: Kernels;
+  /** Lent right now. */
+  busy: boolean;
   /** A DataView over the whole arena. */
   readonly view: DataView;
   /** The piece object parsers fill while delivering from this arena. */
@@ -54,4 +56,15 @@ export function acquireKernels(preferWasm: boolean): KernelLease {
   lease.busy = true;
   fallbackLeases.push(lease);
   return lease;
+}
+
+/**
+ * The lease whose arena a parser's read target lies in: the WebAssembly one when preferred and
+ * available, otherwise the first pure-TS one (the one a parse that does not nest gets). Not
+ * marked busy: the caller checks `busy` and takes it for the parse.
+ */
+export function readTargetLease(preferWasm: boolean): KernelLease {
+  if (preferWasm && wasmAvailable()) return wasmLease!;
+  if (fallbackLeases.length === 0) fallbackLeases.push(new Lease(createFallbackKernels()));
+  return fallbackLeases[0]!;
 }

@@ -129,7 +129,12 @@ export class RequestHeadReader {
       const path = pathOf(target);
       if (path === null)
         return this.fail(400, 'Request target must be a path (origin-form) or an absolute URI');
-      this.requestLine = { method: match[1]!, target, path, httpVersion: `${match[3]}.${match[4]}` };
+      this.requestLine = {
+        method: match[1]!,
+        target,
+        path: detached(path, text, bytes, start),
+        httpVersion: `${match[3]}.${match[4]}`,
+      };
       return null;
     }
 
@@ -161,7 +166,7 @@ export class RequestHeadReader {
     appendHeaderValue(
       this.headers,
       COMMON_STRINGS.get(lowered) ?? lowered,
-      COMMON_STRINGS.get(field.value) ?? field.value,
+      COMMON_STRINGS.get(field.value) ?? detached(field.value, text, bytes, start),
     );
     return null;
   }
@@ -172,6 +177,18 @@ export class RequestHeadReader {
     this.finished = { state: 'failed', status, reason };
     return this.finished;
   }
+}
+
+/**
+ * `piece`, a substring of `line` (the latin1 text of `bytes` from `lineStart`), as a string of
+ * its own: V8 keeps a substring of 13 characters or more as a view that holds its whole line,
+ * and the path and headers live as long as the session. Re-decoded from the bytes (any
+ * occurrence of the piece in the line has the same characters).
+ */
+function detached(piece: string, line: string, bytes: Uint8Array, lineStart: number): string {
+  const at = piece.length < 13 ? -1 : line.indexOf(piece);
+  // -1 also for a piece built from the line rather than cut from it (`/?query`): kept as it is.
+  return at < 0 ? piece : latin1Text(bytes, lineStart + at, lineStart + at + piece.length);
 }
 
 /**

@@ -20,7 +20,7 @@ import {
 } from '../codec/close-codes.js';
 import type { MaskInto, MaskKeySource } from '../codec/encoder.js';
 import { WebSocketError } from '../codec/errors.js';
-import { FrameParser } from '../codec/frame-parser.js';
+import { FrameParser, type FrameParserOptions } from '../codec/frame-parser.js';
 import { MessageAssembler, type MessageSink } from '../codec/message-assembler.js';
 import { Opcode } from '../codec/opcodes.js';
 import { SlabAllocator, type SlabFactory } from '../codec/slab.js';
@@ -61,6 +61,50 @@ function plainFactory(allocate: SlabFactory | undefined): SlabFactory | undefine
     plainFactories.set(allocate, plain);
   }
   return plain;
+}
+
+const NO_VALIDATOR = {};
+const parserOptionsByValidator = new WeakMap<object, Map<string, FrameParserOptions>>();
+
+/**
+ * The parser options of protocols made with these options, validated, and shared by all of
+ * them: a protocol makes its parser on its first bytes, and an idle connection that has
+ * received none carries only this reference.
+ * @throws as FrameParser's constructor does.
+ */
+function parserOptionsFor(options: ProtocolOptions): FrameParserOptions {
+  const { role, maxFrame, maxMessage, validateUtf8 } = options;
+  if (role !== 'server' && role !== 'client') {
+    throw new TypeError(`role must be 'server' or 'client', got ${String(role)}`);
+  }
+  checkLimit('maxFrame', maxFrame);
+  checkLimit('maxMessage', maxMessage);
+  if (validateUtf8 !== undefined && typeof validateUtf8 !== 'function') {
+    throw new TypeError('validateUtf8 must be a function');
+  }
+  let byValues = parserOptionsByValidator.get(validateUtf8 ?? NO_VALIDATOR);
+  if (byValues === undefined) {
+    byValues = new Map();
+    parserOptionsByValidator.set(validateUtf8 ?? NO_VALIDATOR, byValues);
+  }
+  const wasm = options.wasm !== false;
+  const ownsChunks = options.ownsChunks === true;
+  const allowRsv1 = options.compression === true;
+  const key = `${role}/${maxFrame}/${maxMessage}/${wasm}/${ownsChunks}/${allowRsv1}`;
+  let shared = byValues.get(key);
+  if (shared === undefined) {
+    shared = Object.freeze({ role, maxFrame, maxMessage, wasm, validateUtf8, ownsChunks, allowRsv1 });
+    // Bounded: a process that varies limits per connection keeps the most recent few.
+    if (byValues.size >= 64) byValues.delete(byValues.keys().next().value!);
+    byValues.set(key, shared);
+  }
+  return shared;
+}
+
+function checkLimit(name: string, value: number | undefined): void {
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+    throw new RangeError(`${name} must be a non-negative safe integer, got ${value}`);
+  }
 }
 
 /** A violation's message as a close reason, or '' when it would not fit (RFC 6455 §5.5: 123 bytes). */
@@ -114,7 +158,9 @@ function checkControlPayload(data: unknown): asserts data is Uint8Array {
 export class Protocol implements ProtocolEngine {
   /** `'server'` or `'client'`. */
   readonly role: 'server' | 'client';
-  private readonly parser: FrameParser;
+  /** Made on the first bytes received: an idle connection that got none holds no parser. */
+  private parser: FrameParser | null = null;
+  private readonly parserOptions: FrameParserOptions;
   private readonly allocate: ((size: number) => Uint8Array) | undefined;
   /** {@link allocate} making plain Uint8Arrays, for received messages. */
   private readonly allocatePlain: SlabFactory | undefined;
@@ -123,6 +169,7 @@ export class Protocol implements ProtocolEngine {
   private readonly maskInto: MaskInto | undefined;
   private readonly wasm: boolean;
   private readonly autoPong: boolean;
+  private readonly textAsBytes: boolean;
   /** Events not yet taken; null while there are none (most idle connections). */
   private events: ProtocolEvent[] | null = null;
   /** Index of the next event {@link nextEvent} hands out. */
@@ -159,15 +206,7 @@ export class Protocol implements ProtocolEngine {
     if (options.maskKeys !== undefined && typeof options.maskKeys !== 'function') {
       throw new TypeError('maskKeys must be a function returning a 32-bit key');
     }
-    this.parser = new FrameParser(new MessageAssembler(new ProtocolSink(this)), {
-      role: options.role,
-      maxFrame: options.maxFrame,
-      maxMessage: options.maxMessage,
-      wasm: options.wasm,
-      validateUtf8: options.validateUtf8,
-      ownsChunks: options.ownsChunks,
-      allowRsv1: options.compression === true,
-    });
+    this.parserOptions = parserOptionsFor(options);
     this.role = options.role;
     this.allocate = options.allocate;
     this.autoPong = options.autoPong !== false;
@@ -176,6 +215,7 @@ export class Protocol implements ProtocolEngine {
     this.maskKeys = options.maskKeys;
     this.maskInto = options.maskInto;
     this.wasm = options.wasm !== false;
+    this.textAsBytes = options.textAs === 'bytes';
   }
 
   private output(): FrameOutput {
@@ -205,8 +245,25 @@ export class Protocol implements ProtocolEngine {
   /** Parses bytes from the peer, split anywhere. Never throws on their content. */
   receiveData(bytes: Uint8Array): void {
     checkBytes('bytes', bytes);
-    if (this.discarding) return;
+    if (this.discarding || bytes.length === 0) return;
+    this.parser ??= new FrameParser(new MessageAssembler(new ProtocolSink(this)), this.parserOptions);
     this.parser.push(bytes);
+  }
+
+  /**
+   * Where the next bytes may be read straight into the kernels' memory, so each payload moves
+   * into it once; then call {@link receiveInPlace}. Shared by every protocol: read and receive
+   * in one go, before anything else parses.
+   */
+  readTarget(): Uint8Array {
+    return FrameParser.readTargetFor(this.parserOptions.wasm !== false);
+  }
+
+  /** Parses the `length` bytes just read into {@link readTarget}, as {@link receiveData} would. */
+  receiveInPlace(length: number): void {
+    if (this.discarding) return;
+    this.parser ??= new FrameParser(new MessageAssembler(new ProtocolSink(this)), this.parserOptions);
+    this.parser.pushInPlace(length);
   }
 
   /** The peer ended its side of the transport (TCP FIN, HTTP/2 END_STREAM). Idempotent. */
@@ -419,11 +476,11 @@ export class Protocol implements ProtocolEngine {
         isBinary: opcode === Opcode.Binary,
         compressed: true,
       });
-    } else if (opcode === Opcode.Text) {
+    } else if (opcode === Opcode.Text && !this.textAsBytes) {
       this.pushEvent({ type: 'message', data: this.text.decode(bytes, start, end), isBinary: false });
     } else {
       const data = owned ? plainView(bytes, start, end) : this.copyMessage(bytes, start, end);
-      this.pushEvent({ type: 'message', data, isBinary: true });
+      this.pushEvent({ type: 'message', data, isBinary: opcode === Opcode.Binary });
     }
   }
 

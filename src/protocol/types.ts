@@ -43,6 +43,8 @@ export interface ProtocolOptions {
   wasm?: boolean;
   /** Whole-buffer UTF-8 check for long single-frame text messages (see FrameParserOptions). */
   validateUtf8?: (bytes: Uint8Array) => boolean;
+  /** `'bytes'`: text message events carry their checked UTF-8 bytes instead of a string. Default `'string'`. */
+  textAs?: 'string' | 'bytes';
   /** permessage-deflate was negotiated: RSV1 is accepted on a message's first frame. Default false. */
   compression?: boolean;
   /** Answer each ping with a pong (RFC 6455 §5.5.2); false leaves that to the application. Default true. */
@@ -65,6 +67,10 @@ export interface ProtocolOptions {
 
 /** The part of {@link Protocol} a session drives (src/session/ depends on this, not the class). */
 export interface ProtocolEngine {
+  /** Where the next bytes may be read straight into the kernels' memory (see Protocol.readTarget). */
+  readTarget(): Uint8Array;
+  /** Parses the bytes just read into {@link readTarget}. */
+  receiveInPlace(length: number): void;
   readonly state: ProtocolState;
   /** Bytes of frames queued and not yet taken by `dataToSend()`. */
   readonly bufferedAmount: number;

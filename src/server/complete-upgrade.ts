@@ -13,7 +13,7 @@ import {
   validateUpgradeRequest,
 } from '../handshake/http1.js';
 import { accept } from '../session/start.js';
-import type { Handler, Session } from '../session/types.js';
+import type { Handler, HandshakeInfo, Session } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
 import { nodeSessionHooks } from '../transports/node-hooks.js';
 import { negotiateDeflate } from './negotiate-deflate.js';
@@ -43,6 +43,8 @@ export interface UpgradeJob<Context> {
   register?: (session: Session<Context>) => void;
   /** Still wanted? `createServer` says no once it is closing. Default: always. */
   wanted?: () => boolean;
+  /** Makes the session's transport over `socket`. Default: a {@link SocketTransport}. */
+  transport?: (socket: Duplex) => SocketTransport;
 }
 
 /**
@@ -158,21 +160,26 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
     return null;
   }
 
-  const transport = new SocketTransport(socket);
-  const session = accept<Context>(
-    transport,
-    {
-      path: request.path,
-      headers: request.headers,
-      protocol: protocol ?? '',
-      extensions: extensions ?? '',
-      head: job.head,
-      remoteAddress: info.remoteAddress,
-    },
-    job.handler,
-    { ...nodeSessionHooks, ...sessionOptionsOf(options), context: context as Context, compression },
-  );
-  transport.write([Buffer.from(response, 'latin1')]);
+  const transport = job.transport?.(socket) ?? new SocketTransport(socket);
+  // The session keeps this object as `session.handshake`: with an empty head it has none,
+  // so it is kept as it is rather than copied.
+  const handshake: HandshakeInfo = {
+    path: request.path,
+    headers: request.headers,
+    protocol: protocol ?? '',
+    extensions: extensions ?? '',
+    remoteAddress: info.remoteAddress,
+  };
+  if (job.head.length > 0) handshake.head = job.head;
+  const session = accept<Context>(transport, handshake, job.handler, {
+    ...nodeSessionHooks,
+    ...sessionOptionsOf(options),
+    context: context as Context,
+    compression,
+  });
+  // Straight to the socket, not through the transport: a transport's first write makes its
+  // flush callback, which an idle connection need not carry.
+  if (!socket.destroyed && !socket.writableEnded) socket.write(response, 'latin1');
   job.register?.(session);
   if (options.activate !== false) session.activate();
   return session;

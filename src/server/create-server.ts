@@ -11,6 +11,7 @@ import { encodeClosePayload } from '../codec/close-codes.js';
 import { bodyFramingError, RequestHeadReader } from '../handshake/request-head.js';
 import { DEFAULT_CLOSE_TIMEOUT } from '../session/options.js';
 import type { Session } from '../session/types.js';
+import { SocketTransport } from '../transports/net-socket.js';
 import { completeUpgrade } from './complete-upgrade.js';
 import { H2Acceptor } from './h2-acceptor.js';
 import { closeEverySession, type ListenInfo, listenOn, listenRefusal, stopListening } from './listening.js';
@@ -85,6 +86,25 @@ interface AcceptedSocket extends net.Socket {
 // 'close' fires once per socket, so `on` rather than `once` (which wraps per call).
 function acceptedSocketOnClose(this: AcceptedSocket): void {
   this[ACCEPTOR].forget(this);
+}
+
+/**
+ * An upgraded socket's transport, which also tells the acceptor when the socket closes: the
+ * acceptor's own 'close' listener goes, so the socket keeps one listener rather than two and
+ * an array for them.
+ */
+class AcceptedTransport extends SocketTransport {
+  constructor(
+    socket: net.Socket,
+    private readonly acceptor: Acceptor<unknown>,
+  ) {
+    super(socket);
+    socket.off('close', acceptedSocketOnClose);
+  }
+
+  protected override duplexClosed(): void {
+    this.acceptor.forget(this.duplex as net.Socket);
+  }
 }
 
 class Acceptor<Context> implements WebSocketServer<Context> {
@@ -176,6 +196,9 @@ class Acceptor<Context> implements WebSocketServer<Context> {
     this.listening = false;
   }
 
+  private readonly makeTransport = (socket: Duplex): SocketTransport =>
+    new AcceptedTransport(socket as net.Socket, this as Acceptor<unknown>);
+
   private readonly onConnection = (socket: net.Socket): void => {
     // A reset in the middle of the handshake is routine, not a crash.
     socket.on('error', ignoreError);
@@ -226,6 +249,7 @@ class Acceptor<Context> implements WebSocketServer<Context> {
         options: this.options,
         wanted: () => this.closing === null,
         register: (session) => this.adopt(socket, session),
+        transport: this.makeTransport,
       }).finally(() => this.stopHandshakeTimer(socket));
     };
     // A client that ends its side before finishing the head has nothing more to say.

@@ -28,36 +28,45 @@ export function controlOutputBound(highWaterMark: number): number {
   );
 }
 
+// The output's flags, as bits of one number: a field each would cost 8 bytes per connection.
+/** The protocol's end of stream was taken: nothing after it is written. */
+const END_QUEUED = 1;
+/** The session asked to end once everything before was written. */
+const END_REQUESTED = 2;
+const ENDED = 4;
+const PAUSED_BY_USER = 8;
+/** Reading stopped because the peer is not reading what we wrote. */
+const PAUSED_FOR_OUTPUT = 16;
+const NEED_DRAIN = 32;
+
 /** The output queue, write batching and read pressure of one session. */
 export class SessionOutput {
-  private readonly holdAt: number;
-  private readonly pauseReadingAt: number;
   /** Frames taken from the protocol and not yet written: one `write` per turn. */
   private queue: Uint8Array[] | null = null;
   private queuedBytes = 0;
-  /** The protocol's end of stream was taken: nothing after it is written. */
-  private endQueued = false;
-  /** The session asked to end once everything before was written. */
-  private endRequested = false;
-  private ended = false;
-  private pausedByUser = false;
+  private flags = 0;
   /** Reasons reading waits besides the application's pause: connect() resolving, an inflate. */
   private holds = 0;
   /** Messages waiting before the protocol (for zlib), counted in {@link bufferedAmount}. */
   private pending: { readonly bufferedAmount: number } | null = null;
-  /** Reading stopped because the peer is not reading what we wrote. */
-  private pausedForOutput = false;
-  private needDrain = false;
 
   constructor(
     private readonly transport: Transport,
     private readonly engine: ProtocolEngine,
     private readonly highWaterMark: number,
-  ) {
-    // Transports report `drain` from their own mark (16 KiB for sockets and memory pairs):
-    // holding back from a lower one could wait for a drain that never comes.
-    this.holdAt = Math.max(highWaterMark, MIN_OUTPUT_PAUSE_BYTES);
-    this.pauseReadingAt = Math.max(2 * highWaterMark, MIN_OUTPUT_PAUSE_BYTES);
+  ) {}
+
+  /**
+   * Frames are held in the protocol from this many unsent bytes. Transports report `drain`
+   * from their own mark (16 KiB for sockets and memory pairs): holding back from a lower one
+   * could wait for a drain that never comes.
+   */
+  private get holdAt(): number {
+    return Math.max(this.highWaterMark, MIN_OUTPUT_PAUSE_BYTES);
+  }
+
+  private get pauseReadingAt(): number {
+    return Math.max(2 * this.highWaterMark, MIN_OUTPUT_PAUSE_BYTES);
   }
 
   /** Unsent bytes: the transport's, this turn's queue and the frames held in the protocol. */
@@ -71,10 +80,10 @@ export class SessionOutput {
     if (this.transport.bufferedAmount >= this.holdAt) return;
     for (const item of this.engine.dataToSend()) {
       if (item === END_OF_STREAM) {
-        this.endQueued = true;
+        this.flags |= END_QUEUED;
         continue;
       }
-      if (this.endQueued) continue; // nothing may follow the end of stream
+      if ((this.flags & END_QUEUED) !== 0) continue; // nothing may follow the end of stream
       for (const chunk of item) {
         if (this.queue === null) this.queue = [chunk];
         else this.queue.push(chunk);
@@ -85,7 +94,7 @@ export class SessionOutput {
 
   /** Ends our side after what is queued, even if the protocol did not (the peer ended first). */
   endAfterQueued(): void {
-    this.endRequested = true;
+    this.flags |= END_REQUESTED;
   }
 
   /**
@@ -97,10 +106,15 @@ export class SessionOutput {
       const chunks = this.queue;
       this.queue = null;
       this.queuedBytes = 0;
-      if (!this.ended) this.transport.write(chunks);
+      if ((this.flags & ENDED) === 0) this.transport.write(chunks);
     }
-    if ((this.endQueued || this.endRequested) && !this.ended && this.engine.bufferedAmount === 0) {
-      this.ended = true;
+    const flags = this.flags;
+    if (
+      (flags & (END_QUEUED | END_REQUESTED)) !== 0 &&
+      (flags & ENDED) === 0 &&
+      this.engine.bufferedAmount === 0
+    ) {
+      this.flags |= ENDED;
       this.transport.end();
     }
     this.checkReadPressure();
@@ -115,25 +129,25 @@ export class SessionOutput {
   /** `send()` reached the high-water mark: report `drain` once below it. */
   markNeedDrain(): boolean {
     if (this.bufferedAmount < this.highWaterMark) return false;
-    this.needDrain = true;
+    this.flags |= NEED_DRAIN;
     return true;
   }
 
   /** Whether the application waits for `drain` and the unsent bytes are now below the mark. */
   takeDrain(): boolean {
-    if (!this.needDrain || this.bufferedAmount >= this.highWaterMark) return false;
-    this.needDrain = false;
+    if ((this.flags & NEED_DRAIN) === 0 || this.bufferedAmount >= this.highWaterMark) return false;
+    this.flags &= ~NEED_DRAIN;
     return true;
   }
 
   /** The application paused reading. */
   pauseByUser(): void {
-    this.pausedByUser = true;
+    this.flags |= PAUSED_BY_USER;
   }
 
   /** The application resumed reading; returns whether the transport may deliver now. */
   resumeByUser(): boolean {
-    this.pausedByUser = false;
+    this.flags &= ~PAUSED_BY_USER;
     return this.readable;
   }
 
@@ -150,7 +164,7 @@ export class SessionOutput {
 
   /** Nothing holds reading back: not the application, a hold, nor read pressure. */
   get readable(): boolean {
-    return !this.pausedByUser && !this.pausedForOutput && this.holds === 0;
+    return (this.flags & (PAUSED_BY_USER | PAUSED_FOR_OUTPUT)) === 0 && this.holds === 0;
   }
 
   /** Counts messages waiting before the protocol (the deflate queue) as unsent. */
@@ -165,11 +179,12 @@ export class SessionOutput {
    */
   checkReadPressure(): void {
     const buffered = this.transport.bufferedAmount + this.engine.bufferedAmount;
-    if (!this.pausedForOutput && buffered >= this.pauseReadingAt) {
-      this.pausedForOutput = true;
+    const pausedForOutput = (this.flags & PAUSED_FOR_OUTPUT) !== 0;
+    if (!pausedForOutput && buffered >= this.pauseReadingAt) {
+      this.flags |= PAUSED_FOR_OUTPUT;
       this.transport.pause();
-    } else if (this.pausedForOutput && buffered < this.pauseReadingAt / 2) {
-      this.pausedForOutput = false;
+    } else if (pausedForOutput && buffered < this.pauseReadingAt / 2) {
+      this.flags &= ~PAUSED_FOR_OUTPUT;
       if (this.readable) this.transport.resume();
     }
   }

@@ -6,6 +6,7 @@ import type { LivenessActions } from './liveness.js';
 import type { SendCallback, TransportEvents } from './types.js';
 
 export const onData = Symbol('onData');
+export const onDataInPlace = Symbol('onDataInPlace');
 export const activateThenRead = Symbol('activateThenRead');
 export const onSendsDrained = Symbol('onSendsDrained');
 export const onSendsQueued = Symbol('onSendsQueued');
@@ -23,6 +24,7 @@ export const onSendCallbackThrew = Symbol('onSendCallbackThrew');
 /** The symbol-keyed methods a {@link WebSocketSession} implements for these adapters. */
 export interface SessionEntryPoints {
   [onData](bytes: Uint8Array): void;
+  [onDataInPlace](length: number): void;
   [onEnd](): void;
   [onTransportDrain](): void;
   [onTransportError](error: Error): void;
@@ -42,6 +44,9 @@ export class SessionTransportEvents implements TransportEvents {
   constructor(private readonly session: SessionEntryPoints) {}
   data(bytes: Uint8Array): void {
     this.session[onData](bytes);
+  }
+  receivedInPlace(length: number): void {
+    this.session[onDataInPlace](length);
   }
   end(): void {
     this.session[onEnd]();

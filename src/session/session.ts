@@ -23,6 +23,7 @@ import {
   onClosed,
   onCloseTimedOut,
   onData,
+  onDataInPlace,
   onDeflateFailed,
   onEnd,
   onIdle,
@@ -38,6 +39,7 @@ import {
   SessionTimerActions,
   SessionTransportEvents,
 } from './session-hooks.js';
+import { asError, asPlainBytes, controlPayload, encodeText, invalidState, isUtf8 } from './session-values.js';
 import type {
   Handler,
   HandshakeInfo,
@@ -62,31 +64,8 @@ export interface SessionInit<Context> {
   compression?: SessionCompression;
 }
 
-const textEncoder = new TextEncoder();
-const strictDecoder = new TextDecoder('utf-8', { fatal: true });
-
 /** Messages parsed while one is with zlib: reading stops at this many bytes of them. */
 const INPUT_BACKLOG_BYTES = 1024 * 1024;
-
-function invalidState(action: string): DOMException {
-  return new DOMException(`cannot ${action} before activate()`, 'InvalidStateError');
-}
-
-function asError(thrown: unknown): Error {
-  return thrown instanceof Error ? thrown : new Error(String(thrown));
-}
-
-/** zlib hands out Buffers; binary messages are plain Uint8Arrays everywhere. */
-function asPlainBytes(data: Uint8Array): Uint8Array {
-  return data.constructor === Uint8Array
-    ? data
-    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
-function controlPayload(data: Uint8Array | string | undefined): Uint8Array | undefined {
-  if (data === undefined) return undefined;
-  return typeof data === 'string' ? textEncoder.encode(data) : data;
-}
 
 /**
  * One WebSocket connection. Build it with {@link accept} or {@link createClientSession};
@@ -109,9 +88,7 @@ function controlPayload(data: Uint8Array | string | undefined): Uint8Array | und
 export class WebSocketSession<Context = unknown> implements Session<Context> {
   readonly role: 'server' | 'client';
   readonly context: Context;
-  readonly protocol: string;
-  readonly extensions: string;
-  /** The handshake that created this session (path, headers, remote address). */
+  /** The handshake that created this session (path, headers, remote address), without its head. */
   readonly handshake: HandshakeInfo;
 
   private readonly transport: Transport;
@@ -151,6 +128,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private sendCallbacks: SendCallbacks | null = null;
   /** `options.validateUtf8`, reused for text sent as bytes. */
   private readonly validateOutgoingText: ((bytes: Uint8Array) => boolean) | undefined;
+  /** Text messages reach the handler as their UTF-8 bytes (`textAs: 'bytes'`). */
+  private readonly textAsBytes: boolean;
 
   /**
    * Validates the options (see {@link resolveSessionOptions} for the defaults).
@@ -166,22 +145,30 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     this.engine = init.engine;
     this.currentHandler = init.handler;
     // The head is replayed once and then dropped: it may be a view of a whole socket chunk.
-    const { head, ...handshake } = init.handshake;
-    this.handshake = handshake;
-    this.context = init.context as Context;
-    this.protocol = handshake.protocol;
-    this.extensions = handshake.extensions;
+    // Without one, the caller's object is kept rather than a copy.
+    const { head, ...withoutHead } = init.handshake;
     this.pendingHead = head;
+    this.handshake = head === undefined ? init.handshake : withoutHead;
+    this.context = init.context as Context;
     this.output = new SessionOutput(init.transport, init.engine, options.highWaterMark);
     this.livenessSettings = livenessSettings(options);
     this.maxMessage = options.maxMessage;
     this.validateOutgoingText = init.options?.validateUtf8;
+    this.textAsBytes = init.options?.textAs === 'bytes';
     this.compression = init.compression ?? null;
     this.compressedSends =
       this.compression === null
         ? null
         : new CompressedSends(init.engine, this.compression, new SessionCompressionEvents(this));
     if (this.compressedSends !== null) this.output.countPending(this.compressedSends);
+  }
+
+  // The negotiated subprotocol and extensions: read from the handshake, not fields of their own.
+  get protocol(): string {
+    return this.handshake.protocol;
+  }
+  get extensions(): string {
+    return this.handshake.extensions;
   }
 
   /** The callbacks events go to now (see {@link setHandler}). */
@@ -215,6 +202,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     if (this.activated) return;
     this.activated = true;
     this.transport.attach(new SessionTransportEvents(this));
+    // Where the transport can, bytes are read straight into the kernels' memory: one move in.
+    this.transport.readInto?.(this.engine.readTarget());
     if (this.livenessSettings.watchesSilence) this.timers().start();
     // Sends from `open` leave together with the replies to the replayed head.
     this.inTurn = true;
@@ -260,11 +249,11 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
       if (!isString && !binary) this.checkText(data);
       this.compressedSends.send(
         binary ? 2 : 1,
-        isString && binary ? textEncoder.encode(data) : data,
+        isString && binary ? encodeText(data) : data,
         options?.compress,
       );
     } else if (isString) {
-      if (binary) this.engine.sendBinary(textEncoder.encode(data));
+      if (binary) this.engine.sendBinary(encodeText(data));
       else this.engine.sendText(data);
     } else if (binary) {
       this.engine.sendBinary(data);
@@ -283,9 +272,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
 
   /** A text message given as bytes must be UTF-8: TypeError otherwise. */
   private checkText(data: Uint8Array): void {
-    // The whole-buffer check (buffer.isUtf8 on Node) needs no string; the decoder throws itself.
-    if (this.validateOutgoingText === undefined) strictDecoder.decode(data);
-    else if (!this.validateOutgoingText(data)) throw new TypeError('a text message must be UTF-8');
+    if (!isUtf8(data, this.validateOutgoingText)) throw new TypeError('a text message must be UTF-8');
   }
 
   /** Sends a ping (at most 125 bytes; strings as UTF-8). Never held back by backpressure. */
@@ -359,6 +346,14 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
     if (this.transportClosed) return;
     this.liveness?.received();
     this.engine.receiveData(bytes);
+    this.runTurn();
+    if (this.compression !== null) this.checkInputBacklog();
+  }
+
+  [onDataInPlace](length: number): void {
+    if (this.transportClosed) return;
+    this.liveness?.received();
+    this.engine.receiveInPlace(length);
     this.runTurn();
     if (this.compression !== null) this.checkInputBacklog();
   }
@@ -455,6 +450,11 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
         );
       } else if (isBinary) {
         this.deliverMessage(asPlainBytes(result.data), true);
+      } else if (this.textAsBytes) {
+        // RFC 6455 §8.1: an inflated text message must be UTF-8 too.
+        const bytes = asPlainBytes(result.data);
+        if (isUtf8(bytes, this.validateOutgoingText)) this.deliverMessage(bytes, false);
+        else this.failLocally(new WebSocketError('WS_ERR_INVALID_UTF8'));
       } else {
         const text = this.engine.decodeText(result.data);
         // RFC 6455 §8.1: an inflated text message must be UTF-8 too.
@@ -689,12 +689,4 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   [onCloseTimedOut](): void {
     this.transport.destroy();
   }
-}
-
-/**
- * Activates a client session for `connect()`: `open` fires at once, and what arrived with
- * the 101 reaches the handler only after the caller's `await connect()` has resumed.
- */
-export function activateAfterConnect<Context>(session: WebSocketSession<Context>): void {
-  session[activateThenRead]();
 }

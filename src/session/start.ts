@@ -5,6 +5,7 @@ import { Protocol } from '../protocol/protocol.js';
 import type { ProtocolOptions } from '../protocol/types.js';
 import type { SessionCompression } from './compression.js';
 import { WebSocketSession } from './session.js';
+import { activateThenRead } from './session-hooks.js';
 import type { Handler, HandshakeInfo, SessionOptions, Transport } from './types.js';
 
 /**
@@ -70,6 +71,7 @@ function startSession<Context>(
     maxMessage: options.maxMessage,
     wasm: options.wasm,
     validateUtf8: options.validateUtf8,
+    textAs: options.textAs,
     maskKeys: options.maskKeys,
     autoPong: options.autoPong,
     allocate: options.allocate,
@@ -88,4 +90,12 @@ function startSession<Context>(
     context: options.context,
     compression: options.compression,
   });
+}
+
+/**
+ * Activates a client session for `connect()`: `open` fires at once, and what arrived with
+ * the 101 reaches the handler only after the caller's `await connect()` has resumed.
+ */
+export function activateAfterConnect<Context>(session: WebSocketSession<Context>): void {
+  session[activateThenRead]();
 }

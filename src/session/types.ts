@@ -6,6 +6,11 @@ import type { WebSocketError } from '../codec/errors.js';
 export interface TransportEvents {
   /** Bytes arrived. The buffer may be reused after the call returns. */
   data(bytes: Uint8Array): void;
+  /**
+   * After {@link Transport.readInto}: `length` bytes were read into its target. Parse them
+   * before returning: the target is reused for the next read.
+   */
+  receivedInPlace?(length: number): void;
   /** The peer ended its side (TCP FIN, HTTP/2 END_STREAM). */
   end(): void;
   /**
@@ -40,6 +45,12 @@ export interface Transport {
    * socket's chunks): the session may unmask into it and keep views of it. Default false.
    */
   readonly freshChunks?: boolean;
+  /**
+   * Optional: read straight into `target` from now on and report each read through
+   * `receivedInPlace` instead of `data` (a Node TCP socket can; TLS and HTTP/2 cannot).
+   * Returns whether it will; call it after `attach`, before the first `resume()`.
+   */
+  readInto?(target: Uint8Array): boolean;
 }
 
 /** Injected time source, so tests drive timeouts without sleeping. */
@@ -74,9 +85,9 @@ export interface HandshakeInfo {
 export interface Handler<Context = unknown> {
   /** The session is open (after `activate()`). */
   open?(session: Session<Context>): void;
-  /** A whole message: `string` for text, `Uint8Array` for binary (owned by the handler). */
+  /** A whole message: `string` for text (bytes with `textAs: 'bytes'`), `Uint8Array` for binary (owned by the handler). */
   message(session: Session<Context>, data: string | Uint8Array, isBinary: boolean): void;
-  /** A ping arrived; the pong has already been queued. */
+  /** A ping arrived; the pong has already been queued (unless `autoPong` is false). */
   ping?(session: Session<Context>, data: Uint8Array): void;
   pong?(session: Session<Context>, data: Uint8Array): void;
   /** `bufferedAmount` fell below the high-water mark after `send` returned false. */
@@ -117,6 +128,13 @@ export interface SessionOptions {
    * Default: none (the kernel validates all text); the Node entry points pass `buffer.isUtf8`.
    */
   validateUtf8?: (bytes: Uint8Array) => boolean;
+  /**
+   * How text messages reach `handler.message`: `'string'` (default) decodes them; `'bytes'`
+   * hands over their UTF-8 bytes (already checked) as a `Uint8Array` with `isBinary` false, as
+   * `ws` hands a Buffer: a relay or echo that forwards text with
+   * `send(data, { binary: isBinary })` then never decodes nor re-encodes it.
+   */
+  textAs?: 'string' | 'bytes';
   /** Time source. Default: the global timers and `Date.now`. */
   clock?: Clock;
   /**

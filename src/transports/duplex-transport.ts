@@ -12,6 +12,8 @@ const onEnd = Symbol('onEnd');
 const onDrain = Symbol('onDrain');
 const onError = Symbol('onError');
 const onClose = Symbol('onClose');
+/** A subclass's reads straight into memory (SocketTransport.readInto) report here. */
+export const onReadInPlace = Symbol('onReadInPlace');
 
 /**
  * Below this many bytes in total, a batch of several chunks is copied into one buffer;
@@ -21,6 +23,18 @@ const onClose = Symbol('onClose');
  * than the iovec bookkeeping.
  */
 export const CONCAT_BELOW = 1024;
+
+// What has happened to the duplex and what was delivered, as bits of one number: a field
+// per flag would cost 8 bytes each on every idle connection.
+const ATTACHED = 1;
+const PAUSED = 2;
+const ERROR_DELIVERED = 4;
+const END_SEEN = 8;
+const END_DELIVERED = 16;
+const CLOSED_SEEN = 32;
+const CLOSED_DELIVERED = 64;
+/** Bytes were left in the duplex's buffer by a write: report `drain` once it empties. */
+const AWAITING_FLUSH = 128;
 
 const NOOP_EVENTS: TransportEvents = {
   data() {},
@@ -41,17 +55,11 @@ const NOOP_EVENTS: TransportEvents = {
 export abstract class DuplexTransport<D extends Duplex = Duplex> implements Transport {
   protected readonly duplex: D;
   private events: TransportEvents = NOOP_EVENTS;
-  private attached = false;
-  private paused = true;
+  private flags = PAUSED;
   private errorSeen: Error | null = null;
-  private errorDelivered = false;
-  private endSeen = false;
-  private endDelivered = false;
-  private closedSeen = false;
-  private closedDelivered = false;
-  /** Bytes were left in the duplex's buffer by a write: report `drain` once it empties. */
-  private awaitingFlush = false;
   private onFlushed: (() => void) | null = null;
+  /** Where reads land when the subclass reads in place, else null. */
+  protected readTarget: Uint8Array | null = null;
 
   constructor(duplex: D) {
     this.duplex = duplex;
@@ -64,18 +72,18 @@ export abstract class DuplexTransport<D extends Duplex = Duplex> implements Tran
     duplex.on('drain', duplexOnDrain);
     duplex.on('error', duplexOnError);
     duplex.on('close', duplexOnClose);
-    if (duplex.closed || duplex.destroyed) this.closedSeen = true;
+    if (duplex.closed || duplex.destroyed) this.flags |= CLOSED_SEEN;
   }
 
   abstract end(): void;
   abstract destroy(): void;
 
   attach(events: TransportEvents): void {
-    if (this.attached) throw new Error(`${this.constructor.name}.attach called twice`);
-    this.attached = true;
+    if (this.has(ATTACHED)) throw new Error(`${this.constructor.name}.attach called twice`);
+    this.flags |= ATTACHED;
     this.events = events;
-    if (this.errorSeen !== null || this.closedSeen) queueMicrotask(() => this.deliverTeardown());
-    if (!this.paused) this.resume();
+    if (this.errorSeen !== null || this.has(CLOSED_SEEN)) queueMicrotask(() => this.deliverTeardown());
+    if (!this.has(PAUSED)) this.resume();
   }
 
   get bufferedAmount(): number {
@@ -105,28 +113,28 @@ export abstract class DuplexTransport<D extends Duplex = Duplex> implements Tran
         duplex.uncork();
       }
     }
-    if (duplex.writableLength > 0) this.awaitingFlush = true;
+    if (duplex.writableLength > 0) this.flags |= AWAITING_FLUSH;
   }
 
   pause(): void {
-    this.paused = true;
+    this.flags |= PAUSED;
     this.duplex.pause();
   }
 
   resume(): void {
-    this.paused = false;
+    this.flags &= ~PAUSED;
     // Before attach there is nobody to deliver to: `attach` resumes then.
-    if (!this.attached || this.duplex.destroyed) return;
+    if (!this.has(ATTACHED) || this.duplex.destroyed) return;
     this.duplex.resume();
     // The peer's end may have been read before the handover; `end` will not fire again.
-    if (this.duplex.readableEnded && !this.endSeen) {
-      this.endSeen = true;
+    if (this.duplex.readableEnded && !this.has(END_SEEN)) {
+      this.flags |= END_SEEN;
       queueMicrotask(() => this[onEnd]());
     }
   }
 
   [onData](bytes: Buffer): void {
-    if (this.paused) {
+    if (this.has(PAUSED)) {
       // Only possible if someone resumed the duplex behind our back: keep the order.
       this.duplex.pause();
       this.duplex.unshift(bytes);
@@ -135,24 +143,44 @@ export abstract class DuplexTransport<D extends Duplex = Duplex> implements Tran
     this.events.data(bytes);
   }
 
+  /** Whether reads may be reported in place: attached, to events that take them. */
+  protected canReceiveInPlace(): boolean {
+    return this.has(ATTACHED) && typeof this.events.receivedInPlace === 'function';
+  }
+
+  [onReadInPlace](length: number): void {
+    if (this.has(PAUSED)) {
+      // Only possible if someone resumed the duplex behind our back: keep the bytes, in order.
+      this.duplex.pause();
+      this.duplex.unshift(Buffer.from(this.readTarget!.subarray(0, length)));
+      return;
+    }
+    this.events.receivedInPlace!(length);
+  }
+
   [onEnd](): void {
-    this.endSeen = true;
-    if (this.endDelivered || !this.attached) return;
-    this.endDelivered = true;
+    this.flags |= END_SEEN;
+    if (this.has(END_DELIVERED) || !this.has(ATTACHED)) return;
+    this.flags |= END_DELIVERED;
     this.events.end();
   }
 
   [onDrain](): void {
-    this.awaitingFlush = false;
+    this.flags &= ~AWAITING_FLUSH;
     this.events.drain();
   }
 
   private flushed(): void {
     const duplex = this.duplex;
     // With writableNeedDrain set node emits 'drain' itself, right after this callback.
-    if (!this.awaitingFlush || duplex.writableLength > 0 || duplex.writableNeedDrain || duplex.destroyed)
+    if (
+      !this.has(AWAITING_FLUSH) ||
+      duplex.writableLength > 0 ||
+      duplex.writableNeedDrain ||
+      duplex.destroyed
+    )
       return;
-    this.awaitingFlush = false;
+    this.flags &= ~AWAITING_FLUSH;
     this.events.drain();
   }
 
@@ -160,24 +188,35 @@ export abstract class DuplexTransport<D extends Duplex = Duplex> implements Tran
     // Node may report several errors for one failure (e.g. a reset, then a write after it).
     if (this.errorSeen !== null) return;
     this.errorSeen = error;
-    if (this.attached) this.deliverTeardown();
+    if (this.has(ATTACHED)) this.deliverTeardown();
   }
 
   [onClose](): void {
-    this.closedSeen = true;
-    if (this.attached) this.deliverTeardown();
+    this.flags |= CLOSED_SEEN;
+    this.duplexClosed();
+    if (this.has(ATTACHED)) this.deliverTeardown();
   }
+
+  /**
+   * The duplex closed; runs before the session hears of it. For a subclass whose owner tracks
+   * its connections: one 'close' listener per socket, not a second one (and its array) for the owner.
+   */
+  protected duplexClosed(): void {}
 
   /** Delivers `error` (once) and then `closed` (once), whenever each has happened. */
   private deliverTeardown(): void {
-    if (this.errorSeen !== null && !this.errorDelivered && !this.closedDelivered) {
-      this.errorDelivered = true;
+    if (this.errorSeen !== null && !this.has(ERROR_DELIVERED) && !this.has(CLOSED_DELIVERED)) {
+      this.flags |= ERROR_DELIVERED;
       this.events.error(this.errorSeen);
     }
-    if (this.closedSeen && !this.closedDelivered) {
-      this.closedDelivered = true;
+    if (this.has(CLOSED_SEEN) && !this.has(CLOSED_DELIVERED)) {
+      this.flags |= CLOSED_DELIVERED;
       this.events.closed();
     }
+  }
+
+  private has(flag: number): boolean {
+    return (this.flags & flag) !== 0;
   }
 }
 
@@ -185,6 +224,11 @@ const TRANSPORT = Symbol('wasmws.transport');
 
 interface WithTransport {
   [TRANSPORT]: DuplexTransport;
+}
+
+/** The transport a duplex belongs to, for module-level listeners. */
+export function transportOf(duplex: object): DuplexTransport {
+  return (duplex as WithTransport)[TRANSPORT];
 }
 
 function duplexOnData(this: WithTransport, bytes: Buffer): void {

@@ -4,7 +4,8 @@
 // from construction until `resume()`, so no byte is read before the session wants it.
 import { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { DuplexTransport } from './duplex-transport.js';
+import { DuplexTransport, onReadInPlace, transportOf } from './duplex-transport.js';
+import { readSocketInPlace } from './read-in-place.js';
 
 export { CONCAT_BELOW } from './duplex-transport.js';
 
@@ -21,15 +22,28 @@ export { CONCAT_BELOW } from './duplex-transport.js';
  * - `end()` half-closes after pending writes (FIN); `destroy()` closes at once.
  */
 export class SocketTransport extends DuplexTransport {
-  /** A `net.Socket` (TLS included) reads each chunk into fresh memory that it never touches again. */
-  readonly freshChunks: boolean;
-
   constructor(socket: Socket | Duplex) {
     super(socket);
-    this.freshChunks = socket instanceof Socket;
     // Frames are whole messages already; Nagle would only delay them (a small frame after
     // a write waits an RTT for the ACK).
     (socket as Partial<Socket>).setNoDelay?.(true);
+  }
+
+  /** A `net.Socket` (TLS included) reads each chunk into fresh memory that it never touches again. */
+  get freshChunks(): boolean {
+    return this.duplex instanceof Socket;
+  }
+
+  /**
+   * Reads into `target` from now on (a plain TCP socket only; see read-in-place.ts), each read
+   * reported through `receivedInPlace`; false when this socket cannot.
+   */
+  readInto(target: Uint8Array): boolean {
+    const socket = this.duplex;
+    if (!(socket instanceof Socket) || !this.canReceiveInPlace()) return false;
+    if (!readSocketInPlace(socket, target, socketReadInPlace)) return false;
+    this.readTarget = target;
+    return true;
   }
 
   /** The socket this transport drives. */
@@ -44,4 +58,8 @@ export class SocketTransport extends DuplexTransport {
   destroy(): void {
     this.duplex.destroy();
   }
+}
+
+function socketReadInPlace(this: Socket, length: number): void {
+  transportOf(this)[onReadInPlace](length);
 }

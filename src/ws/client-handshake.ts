@@ -85,6 +85,8 @@ export function connectSettings(
     deflate: deflateOption(options.perMessageDeflate, true),
     ...payloadLimits(options.maxPayload),
     closeTimeout: options.closeTimeout ?? WS_CLOSE_TIMEOUT,
+    // ws hands text out as a Buffer: the checked bytes, never decoded and encoded again.
+    textAs: 'bytes',
     signal,
   };
   for (const name of TLS_OPTION_NAMES) {

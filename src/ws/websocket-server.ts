@@ -144,6 +144,8 @@ export class WebSocketServer extends EventEmitter {
       ...payloadLimits(settings.maxPayload),
       closeTimeout: settings.closeTimeout ?? WS_CLOSE_TIMEOUT,
       autoPong: settings.autoPong ?? true,
+      // ws hands text out as a Buffer: the checked bytes, never decoded and encoded again.
+      textAs: 'bytes',
       deflate: deflateOption(settings.perMessageDeflate, false),
       protocols: (offered, request) => this.selectProtocol(offered, request),
       verify: (request) => this.verify(request),

@@ -478,11 +478,12 @@ export class WebSocket extends EventEmitter {
 
   /** @internal */
   [kMessage](data: string | Uint8Array, isBinary: boolean): void {
+    // The session runs with textAs 'bytes': text comes as its checked UTF-8, as ws hands it out.
+    const bytes = data as Uint8Array;
     if (!isBinary) {
-      this.emit('message', Buffer.from(data as string), false);
+      this.emit('message', asBuffer(bytes), false);
       return;
     }
-    const bytes = data as Uint8Array;
     let value: unknown;
     switch (this.kind) {
       case 'arraybuffer':
@@ -498,7 +499,7 @@ export class WebSocket extends EventEmitter {
         value = new Blob([bytes as Uint8Array<ArrayBuffer>]);
         break;
       default:
-        value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        value = asBuffer(bytes);
     }
     this.emit('message', value, true);
   }
@@ -651,6 +652,11 @@ export class WebSocket extends EventEmitter {
     this.phase = CLOSED;
     this.emit('close', 1006, EMPTY);
   }
+}
+
+/** `bytes` as a Buffer without a copy (node's sessions mostly hand out Buffers already). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 // ws's constants: enumerable, read-only and not configurable, on the class and its prototype.

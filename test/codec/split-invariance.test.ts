@@ -1,5 +1,5 @@
 // Any cut of a byte stream into chunks yields the same frames and the same error at the
-// same offset, with either kernel; the WebAssembly walk and the TS walk agree. Streams are
+// same offset, with either kernel, pushed or read in place; the WebAssembly walk and the TS walk agree. Streams are
 // fast-check properties (seed fixed in test/support/fast-check-setup.ts): messages whole
 // and fragmented inside code points, control frames between fragments, every length
 // encoding, then one or two bits flipped, mostly in headers.
@@ -135,6 +135,13 @@ function expectSplitInvariant(
     parseChunks([stream], { role, maxFrame: MAX_FRAME }),
     parseChunks(cutAt(stream, cutsFor(splitA, stream.length)), { role, maxFrame: MAX_FRAME }),
     parseChunks(cutAt(stream, cutsFor(splitB, stream.length)), { role, wasm: false, maxFrame: MAX_FRAME }),
+    // Read straight into the kernels' memory, as a socket does (FrameParser.pushInPlace).
+    parseChunks(cutAt(stream, cutsFor(splitA, stream.length)), { role, maxFrame: MAX_FRAME }, 'in-place'),
+    parseChunks(
+      cutAt(stream, cutsFor(splitB, stream.length)),
+      { role, wasm: false, maxFrame: MAX_FRAME },
+      'in-place',
+    ),
   ];
   // Byte at a time pays a call per byte: skip it on the rare streams with 300 KB frames.
   if (stream.length < 200_000) variants.push(parseChunks(bytesOf(stream), { role, maxFrame: MAX_FRAME }));
@@ -215,9 +222,12 @@ describe('split invariance', () => {
     expect(reference.frames).toHaveLength(4);
     for (let cut = 1; cut < stream.length; cut++) {
       for (const wasm of [true, false]) {
-        const result = parseChunks([stream.subarray(0, cut), stream.subarray(cut)], { role: 'client', wasm });
-        expect(result.frames).toEqual(reference.frames);
-        expect(result.error).toBeNull();
+        for (const feed of ['push', 'in-place'] as const) {
+          const chunks = [stream.subarray(0, cut), stream.subarray(cut)];
+          const result = parseChunks(chunks, { role: 'client', wasm }, feed);
+          expect(result.frames).toEqual(reference.frames);
+          expect(result.error).toBeNull();
+        }
       }
     }
   });

@@ -84,7 +84,15 @@ export interface ParseResult {
 }
 
 /** Feeds `chunks` to a parser and collects whole frames (pieces joined) and the error. */
-export function parseChunks(chunks: readonly Uint8Array[], options: FrameParserOptions): ParseResult {
+/**
+ * Parses `chunks` with a FrameParser. `feed: 'in-place'` writes each chunk into the parser's
+ * read target (in pieces as large as it takes) and pushes it from there, as a socket read does.
+ */
+export function parseChunks(
+  chunks: readonly Uint8Array[],
+  options: FrameParserOptions,
+  feed: 'push' | 'in-place' = 'push',
+): ParseResult {
   const result: ParseResult = { frames: [], pieces: 0, error: null };
   let current: { first: FramePiece; parts: Uint8Array[]; headerLength: number } | null = null;
   const parser = new FrameParser(
@@ -117,7 +125,19 @@ export function parseChunks(chunks: readonly Uint8Array[], options: FrameParserO
     },
     options,
   );
-  for (const chunk of chunks) parser.push(chunk);
+  for (const chunk of chunks) {
+    if (feed === 'push') {
+      parser.push(chunk);
+      continue;
+    }
+    for (let at = 0; at < chunk.length; ) {
+      const target = parser.readTarget();
+      const take = Math.min(target.length, chunk.length - at);
+      target.set(chunk.subarray(at, at + take));
+      parser.pushInPlace(take);
+      at += take;
+    }
+  }
   return result;
 }
 

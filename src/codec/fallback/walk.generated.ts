@@ -28,6 +28,8 @@ import {
 } from './arena-access.js';
 
 const TWO_POW_32: f64 = 4294967296;
+/** Text is unmasked and checked in strides of this many bytes, each still in L1 for the check. */
+const UTF8_STRIDE_BYTES: i32 = 8192;
 
 /**
  * Walks the frames in `[start, end)` with the parser state at STATE; returns the number of
@@ -180,39 +182,46 @@ export function walk(start: usize, end: usize): i32 {
     if (take === 0 && remaining > 0) break;
     const done = frameLength - remaining;
     const opcode = byte0 & 0x0f;
-    // RFC 6455 §5.3: the key's phase continues from the bytes already unmasked
-    if (masked !== 0) unmask(arena, pos, take, maskKey, <i32>(<u64>done & 3));
     const last = <f64>take === remaining;
-    let deferUtf8 = false;
-    if (opcode === 0x8) {
-      if (take >= 2) {
-        // RFC 6455 §7.4: only defined, registered or private codes appear on the wire
-        if (!closeCodeValidOnWire((loadU8(arena, pos) << 8) | loadU8(arena, pos + 1))) {
-          error = Violation.WS_ERR_INVALID_CLOSE_CODE;
-          break;
-        }
-        // RFC 6455 §5.5.1: the reason is UTF-8
-        if (validateUtf8(arena, pos + 2, take - 2, 0) !== 0) {
-          error = Violation.WS_ERR_INVALID_UTF8;
-          break;
-        }
-      }
-    } else if (
+    // A long one-frame text message, in one piece or many: the caller's validator (simdutf in
+    // Node) is faster here; it carries a code point cut between pieces itself.
+    const deferUtf8 =
       opcode === 0x1 &&
       compressed === 0 &&
       deferredUtf8Min > 0 &&
       frameLength >= <f64>deferredUtf8Min &&
-      (byte0 & 0x80) !== 0
-    ) {
-      // A long one-frame message, in one piece or many: the caller's validator (simdutf in
-      // Node) is faster here; it carries a code point cut between pieces itself.
-      deferUtf8 = true;
-    } else if (opcode < 0x8 && messageOpcode === 0x1 && compressed === 0) {
-      // RFC 6455 §8.1: text MUST be valid UTF-8, checked as it arrives
-      utf8State = validateUtf8(arena, pos, take, utf8State);
+      (byte0 & 0x80) !== 0;
+    if (opcode < 0x8 && messageOpcode === 0x1 && compressed === 0 && !deferUtf8) {
+      // RFC 6455 §8.1: text MUST be valid UTF-8, checked as it arrives. Unmasked and checked
+      // a stride at a time, so the check reads what the unmask just wrote while it is in cache.
+      let at: i32 = 0;
+      while (at < take && utf8State !== 12) {
+        const stride = take - at < UTF8_STRIDE_BYTES ? take - at : UTF8_STRIDE_BYTES;
+        // RFC 6455 §5.3: the key's phase continues from the bytes already unmasked
+        if (masked !== 0) unmask(arena, pos + <usize>at, stride, maskKey, <i32>(<u64>(done + <f64>at) & 3));
+        utf8State = validateUtf8(arena, pos + <usize>at, stride, utf8State);
+        at += stride;
+      }
       if (utf8State === 12 || (last && (byte0 & 0x80) !== 0 && utf8State !== 0)) {
         error = Violation.WS_ERR_INVALID_UTF8;
         break;
+      }
+    } else {
+      // RFC 6455 §5.3: the key's phase continues from the bytes already unmasked
+      if (masked !== 0) unmask(arena, pos, take, maskKey, <i32>(<u64>done & 3));
+      if (opcode === 0x8) {
+        if (take >= 2) {
+          // RFC 6455 §7.4: only defined, registered or private codes appear on the wire
+          if (!closeCodeValidOnWire((loadU8(arena, pos) << 8) | loadU8(arena, pos + 1))) {
+            error = Violation.WS_ERR_INVALID_CLOSE_CODE;
+            break;
+          }
+          // RFC 6455 §5.5.1: the reason is UTF-8
+          if (validateUtf8(arena, pos + 2, take - 2, 0) !== 0) {
+            error = Violation.WS_ERR_INVALID_UTF8;
+            break;
+          }
+        }
       }
     }
     const entry: usize = <usize>65792 + <usize>count * <usize>32;
