@@ -44,7 +44,8 @@ describe('entries (README: "Three ways in, five entries")', () => {
   });
 
   it('wasmws/ws exports what the README lists', () => {
-    expect(names(wsFace)).toEqual(listed('wasmws/ws'));
+    // `module.exports` is what require(esm) returns (the WebSocket class), not a named export.
+    expect(names(wsFace).filter((name) => name !== 'module.exports')).toEqual(listed('wasmws/ws'));
   });
 
   it('keeps arena and kernel internals out of the codec and Node entries', () => {

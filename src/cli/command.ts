@@ -34,6 +34,19 @@ export const EXIT_USAGE = 2;
 export const EXIT_FAILURE = 1;
 
 /**
+ * A `util.parseArgs` error in the program's words: an unknown flag is named without node's
+ * advice about `--`; other messages (a missing value, a stray argument) are node's.
+ */
+export function argumentProblem(error: unknown): string {
+  const { code, message } = error as { code?: string; message: string };
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const flag = /'([^']*)'/.exec(message)?.[1];
+    if (flag !== undefined) return `unknown option ${flag}`;
+  }
+  return message;
+}
+
+/**
  * A command line that cannot be run as written (a bad flag, URL or file). Argument checks
  * throw it; the command prints its message with the usage and exits {@link EXIT_USAGE}.
  */

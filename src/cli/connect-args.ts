@@ -7,7 +7,7 @@ import type { ConnectOptions } from '../client/connect.js';
 import { ConnectError } from '../client/connect-error.js';
 import { parseWebSocketUrl } from '../client/websocket-url.js';
 import type { HeaderList } from '../handshake/http1.js';
-import { UsageError } from './command.js';
+import { argumentProblem, UsageError } from './command.js';
 import { checkKeyPair, readCertificates, readPrivateKey } from './tls-files.js';
 
 /** Default `--wait`: seconds to wait for replies after `--execute` before closing. */
@@ -91,7 +91,7 @@ export function parseConnectArgs(args: string[]): ConnectPlan | 'help' {
   try {
     parsed = parseFlags(args);
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(argumentProblem(error));
   }
   const { values, positionals } = parsed;
   if (values.help) return 'help';

@@ -23,14 +23,23 @@ const UNTRUSTED = new Set([
 ]);
 
 /**
- * Lines (without `wasmws connect: `) that explain a failed connection to `url`.
+ * Lines (without `wasmws connect: `) that explain a failed connection to `url` (with `--h2`
+ * when `http2`).
  */
-export function explainConnectFailure(error: ConnectError, url: string): string[] {
+export function explainConnectFailure(error: ConnectError, url: string, http2 = false): string[] {
   const cause = error.cause as (Error & { code?: string }) | undefined;
   const message = error.message.replace(OPENSSL_ERROR, '$1').trimEnd();
   const lines = [`${message} (${error.code})`];
   const other = swapScheme(url);
-  if (error.code === 'WS_ERR_TLS') {
+  if (
+    http2 &&
+    !url.startsWith('wss://') &&
+    (error.code === 'WS_ERR_HANDSHAKE_CLOSED' || error.code === 'WS_ERR_HANDSHAKE_MALFORMED')
+  ) {
+    // h2c with prior knowledge: a server without HTTP/2 on this port hangs up or answers HTTP/1.1.
+    lines[0] = `${url} does not speak HTTP/2 on this port, so it takes no WebSocket over HTTP/2 (RFC 8441) (${error.code})`;
+    lines.push('hint: leave out --h2 to use HTTP/1.1');
+  } else if (error.code === 'WS_ERR_TLS') {
     if (cause !== undefined && PLAINTEXT_ANSWER.test(cause.message)) {
       lines[0] = `${message.replace(/failed: .*$/, 'failed: the answer is not TLS')} (${error.code})`;
       lines.push(`hint: the server answered without TLS; if it is a plain ws:// server, try ${other}`);

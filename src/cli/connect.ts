@@ -47,6 +47,8 @@ export async function runConnect(args: string[], io: CommandIO, input: Readable)
     return 0;
   }
   const { url, showPingPong } = plan;
+  // http(s):// is taken as ws(s)://, as WHATWG WebSocket and ws do; say so rather than silently.
+  if (/^https?:/i.test(url)) io.err(`* ${url} is taken as ${url.replace(/^http/i, 'ws')}\n`);
 
   let resolveClosed!: (outcome: { code: number; reason: string }) => void;
   const closed = new Promise<{ code: number; reason: string }>((resolve) => {
@@ -77,14 +79,24 @@ export async function runConnect(args: string[], io: CommandIO, input: Readable)
     session = await connect(url, handler, plan.options);
   } catch (error) {
     if (error instanceof ConnectError) {
-      const [first, ...more] = explainConnectFailure(error, url);
+      const [first, ...more] = explainConnectFailure(error, url, plan.options.http2 === true);
       io.err(`wasmws connect: ${first}\n${more.map((line) => `${line}\n`).join('')}`);
       return EXIT_FAILURE;
     }
     // A malformed header or subprotocol, caught by the handshake builder.
     return usageError(io, (error as Error).message);
   }
-  io.err(`* connected to ${url}${session.protocol === '' ? '' : ` (protocol ${session.protocol})`}\n`);
+  const offered = plan.options.protocols as string[];
+  if (offered.length > 0 && session.protocol === '') {
+    // As ws's client does: a server that takes none of the offered subprotocols fails the connection.
+    session.terminate();
+    io.err(`wasmws connect: ${url} selected none of the subprotocols offered (${offered.join(', ')})\n`);
+    return EXIT_FAILURE;
+  }
+  const over = plan.options.http2 === true ? 'HTTP/2' : 'HTTP/1.1';
+  io.err(
+    `* connected to ${url} over ${over}${session.protocol === '' ? '' : ` (protocol ${session.protocol})`}\n`,
+  );
   for (const print of early) print();
   early = undefined;
 
@@ -182,6 +194,8 @@ function controlPreview(data: Uint8Array): string {
 }
 
 function usageError(io: CommandIO, message: string): number {
-  io.err(`wasmws connect: ${message}\n${USAGE_HINT}`);
+  io.err(
+    `wasmws connect: ${message}\n${CONNECT_USAGE.slice(0, CONNECT_USAGE.indexOf('\n') + 1)}${USAGE_HINT}`,
+  );
   return EXIT_USAGE;
 }

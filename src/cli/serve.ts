@@ -5,7 +5,14 @@ import { DEFAULT_MAX_MESSAGE } from '../codec/frame-parser.js';
 import { createServer } from '../server/create-server.js';
 import type { ServerTlsOptions } from '../server/types.js';
 import type { Handler } from '../session/types.js';
-import { type Command, type CommandIO, EXIT_FAILURE, EXIT_USAGE, UsageError } from './command.js';
+import {
+  argumentProblem,
+  type Command,
+  type CommandIO,
+  EXIT_FAILURE,
+  EXIT_USAGE,
+  UsageError,
+} from './command.js';
 import { checkKeyPair, readCertificates, readPrivateKey } from './tls-files.js';
 import { MAX_WORKERS, parseWorkerCount, serveOnWorkers, withWorkersValue } from './workers.js';
 
@@ -73,7 +80,7 @@ async function serve(args: string[], io: CommandIO): Promise<number> {
   try {
     values = parse(args).values;
   } catch (error) {
-    return usageError(io, (error as Error).message);
+    return usageError(io, argumentProblem(error));
   }
   if (values.help) {
     io.out(USAGE);
@@ -192,6 +199,6 @@ function parseInteger(text: string): number | null {
 }
 
 function usageError(io: CommandIO, message: string): number {
-  io.err(`wasmws serve: ${message}\n${USAGE_HINT}`);
+  io.err(`wasmws serve: ${message}\n${USAGE.slice(0, USAGE.indexOf('\n') + 1)}${USAGE_HINT}`);
   return EXIT_USAGE;
 }

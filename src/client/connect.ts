@@ -2,6 +2,7 @@
 // handshake (RFC 6455 §4.1), checks the answer, and returns an activated client session over
 // a SocketTransport. Every failure is a ConnectError (or a TypeError/RangeError for bad
 // arguments), always as a rejection, and leaves no socket behind.
+import type * as http from 'node:http';
 import type * as tls from 'node:tls';
 import { createZlibCompressor } from '../extensions/deflate-zlib.js';
 import {
@@ -28,7 +29,8 @@ import { SocketTransport } from '../transports/net-socket.js';
 import { nodeSessionHooks } from '../transports/node-hooks.js';
 import { ConnectError } from './connect-error.js';
 import { connectOverHttp2 } from './h2-connect.js';
-import { openHandshake } from './opening-handshake.js';
+import { type CreateConnection, openHandshakeOverHttp } from './http-handshake.js';
+import { openHandshake, type UpgradedSocket } from './opening-handshake.js';
 import { parseWebSocketUrl } from './websocket-url.js';
 
 /** Default `handshakeTimeout`: 10 s, from the call to a validated 101 (DNS, TCP and TLS included). */
@@ -91,6 +93,24 @@ export interface ConnectOptions<Context = unknown> extends SessionOptions, Clien
    * CONNECT. There is no fallback to HTTP/1.1. Default false.
    */
   http2?: boolean;
+  /**
+   * Send the handshake through this `http.Agent` (`https.Agent` for `wss:`), as node clients use
+   * proxies (e.g. an agent that tunnels through an HTTP CONNECT proxy). Default: none, a socket
+   * of our own.
+   */
+  agent?: http.Agent;
+  /**
+   * Opens the socket in place of `net.connect`/`tls.connect`: called with node's request options
+   * (host, port, TLS settings …), returns a Duplex or calls back with one. Default: none.
+   */
+  createConnection?: CreateConnection;
+  /** Connect to this unix domain socket (or Windows named pipe) instead of host and port. Default: none. */
+  socketPath?: string;
+  /**
+   * Further `http.request` options (`lookup`, `family`, `localAddress`, `localPort` …), used as
+   * given. Default: none.
+   */
+  request?: http.RequestOptions;
 }
 
 /**
@@ -127,6 +147,9 @@ export async function connect<Context = unknown>(
   const protocols =
     typeof options.protocols === 'string' ? [options.protocols] : [...(options.protocols ?? [])];
   const headers = headerList(options.headers);
+  // A Host header given by the caller takes the place of the one made from the URL.
+  const hostIndex = headers.findIndex(([name]) => name.toLowerCase() === 'host');
+  const host = hostIndex === -1 ? target.hostHeader : headers.splice(hostIndex, 1)[0]![1];
   if (target.credentials !== undefined && !headers.some(([name]) => name.toLowerCase() === 'authorization')) {
     headers.push(['Authorization', `Basic ${Buffer.from(target.credentials).toString('base64')}`]);
   }
@@ -161,7 +184,7 @@ export async function connect<Context = unknown>(
   const key = generateKey();
   // Throws TypeError for a protocol that is not a token, a repeated one, or a bad header.
   const request = buildUpgradeRequest({
-    host: target.hostHeader,
+    host,
     path: target.path,
     key,
     protocols,
@@ -171,15 +194,42 @@ export async function connect<Context = unknown>(
   });
 
   const clock = options.clock ?? systemClock;
-  const { socket, head, rest } = await openHandshake(target, {
-    request,
-    timeout: handshakeTimeout,
-    maxHead,
-    maxErrorBody,
-    clock,
-    tls: tlsOptions(options),
-    signal: options.signal,
-  });
+  const { agent, createConnection, socketPath, request: requestOptions } = options;
+  if (createConnection !== undefined && typeof createConnection !== 'function') {
+    throw new TypeError('createConnection must be a function');
+  }
+  if (socketPath !== undefined && (typeof socketPath !== 'string' || socketPath === '')) {
+    throw new TypeError('socketPath must be a non-empty string');
+  }
+  // The raw path is the faster one (see bench/handshake.ts); node:http when the request is shaped.
+  const upgraded: UpgradedSocket =
+    agent !== undefined ||
+    createConnection !== undefined ||
+    socketPath !== undefined ||
+    requestOptions !== undefined
+      ? await openHandshakeOverHttp(target, {
+          headers: requestHeaderList(request),
+          agent,
+          createConnection,
+          socketPath,
+          request: requestOptions,
+          timeout: handshakeTimeout,
+          maxHead,
+          maxErrorBody,
+          clock,
+          tls: tlsOptions(options),
+          signal: options.signal,
+        })
+      : await openHandshake(target, {
+          request,
+          timeout: handshakeTimeout,
+          maxHead,
+          maxErrorBody,
+          clock,
+          tls: tlsOptions(options),
+          signal: options.signal,
+        });
+  const { socket, head, rest } = upgraded;
 
   const verdict = validateUpgradeResponse(head, {
     key,
@@ -261,14 +311,21 @@ function tlsOptions(options: ConnectOptions<unknown>): tls.ConnectionOptions {
   return picked as tls.ConnectionOptions;
 }
 
+/** The request head's header lines, in order, as name and value. */
+function requestHeaderList(request: string): HeaderList {
+  const list: HeaderList = [];
+  for (const line of request.split('\r\n').slice(1)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) list.push([line.slice(0, colon), line.slice(colon + 1).trim()]);
+  }
+  return list;
+}
+
 /** The request we sent, as a header map (lower-case names), for `HandshakeInfo.headers`. */
 function requestHeaderMap(request: string): Record<string, string | string[]> {
   const map: Record<string, string | string[]> = {};
-  for (const line of request.split('\r\n').slice(1)) {
-    const colon = line.indexOf(':');
-    if (colon <= 0) continue;
-    const name = line.slice(0, colon).toLowerCase();
-    const value = line.slice(colon + 1).trim();
+  for (const [field, value] of requestHeaderList(request)) {
+    const name = field.toLowerCase();
     const previous = map[name];
     map[name] =
       previous === undefined ? value : Array.isArray(previous) ? [...previous, value] : [previous, value];

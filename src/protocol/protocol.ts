@@ -168,6 +168,7 @@ export class Protocol implements ProtocolEngine {
   private readonly maskKeys: MaskKeySource | undefined;
   private readonly maskInto: MaskInto | undefined;
   private readonly wasm: boolean;
+  private readonly autoPong: boolean;
   private readonly textAsBytes: boolean;
   /** Events not yet taken; null while there are none (most idle connections). */
   private events: ProtocolEvent[] | null = null;
@@ -208,6 +209,7 @@ export class Protocol implements ProtocolEngine {
     this.parserOptions = parserOptionsFor(options);
     this.role = options.role;
     this.allocate = options.allocate;
+    this.autoPong = options.autoPong !== false;
     this.allocatePlain = plainFactory(options.allocate);
     this.text = options.textCodec ?? webTextCodec;
     this.maskKeys = options.maskKeys;
@@ -494,7 +496,7 @@ export class Protocol implements ProtocolEngine {
     if (opcode === Opcode.Ping) {
       // RFC 6455 §5.5.2: answer with a pong carrying the same payload, unless our close
       // frame already went out (§5.5.1: it is the last frame we send).
-      if (this.sentClose === null) this.output().pong(payload);
+      if (this.autoPong && this.sentClose === null) this.output().pong(payload);
       this.pushEvent({ type: 'ping', data: payload.slice() });
     } else if (opcode === Opcode.Pong) {
       // RFC 6455 §5.5.3: an unsolicited pong needs no response.

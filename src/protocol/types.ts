@@ -47,6 +47,8 @@ export interface ProtocolOptions {
   textAs?: 'string' | 'bytes';
   /** permessage-deflate was negotiated: RSV1 is accepted on a message's first frame. Default false. */
   compression?: boolean;
+  /** Answer each ping with a pong (RFC 6455 §5.5.2); false leaves that to the application. Default true. */
+  autoPong?: boolean;
   /** Client mask keys (tests inject fixed keys). Default: a crypto.getRandomValues pool. */
   maskKeys?: () => number;
   /**

@@ -31,6 +31,7 @@ export const SESSION_OPTION_NAMES = [
   'validateUtf8',
   'textAs',
   'clock',
+  'autoPong',
 ] as const satisfies readonly (keyof SessionOptions)[];
 
 /** {@link SessionOptions} with every default applied. */
@@ -48,15 +49,16 @@ export function pickSessionOptions(options: object): SessionOptions {
 /**
  * Validates the session options and applies the defaults: maxFrame 16 MiB, maxMessage 64 MiB,
  * closeTimeout 5000 ms, idleTimeout and pingInterval 0 (off), pongTimeout 20000 ms,
- * highWaterMark 1 MiB, wasm true, textAs 'string', clock {@link systemClock}.
+ * highWaterMark 1 MiB, wasm true, textAs 'string', clock {@link systemClock}, autoPong true.
  *
  * @throws RangeError for a limit, timeout or mark that is negative or not finite (limits must
  *   be safe integers); TypeError for a `wasm`, `validateUtf8`, `textAs` or `clock` of the wrong type.
  */
 export function resolveSessionOptions(options: SessionOptions = {}): ResolvedSessionOptions {
   if (typeof options !== 'object' || options === null) throw new TypeError('options must be an object');
-  const { wasm = true, validateUtf8, textAs = 'string', clock = systemClock } = options;
+  const { wasm = true, validateUtf8, textAs = 'string', clock = systemClock, autoPong = true } = options;
   if (typeof wasm !== 'boolean') throw new TypeError('wasm must be a boolean');
+  if (typeof autoPong !== 'boolean') throw new TypeError('autoPong must be a boolean');
   if (textAs !== 'string' && textAs !== 'bytes') {
     throw new TypeError(`textAs must be 'string' or 'bytes', got ${String(textAs)}`);
   }
@@ -78,6 +80,7 @@ export function resolveSessionOptions(options: SessionOptions = {}): ResolvedSes
     validateUtf8,
     textAs,
     clock,
+    autoPong,
   };
 }
 

@@ -73,6 +73,7 @@ function startSession<Context>(
     validateUtf8: options.validateUtf8,
     textAs: options.textAs,
     maskKeys: options.maskKeys,
+    autoPong: options.autoPong,
     allocate: options.allocate,
     textCodec: options.textCodec,
     maskInto: options.maskInto,

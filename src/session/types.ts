@@ -87,7 +87,7 @@ export interface Handler<Context = unknown> {
   open?(session: Session<Context>): void;
   /** A whole message: `string` for text (bytes with `textAs: 'bytes'`), `Uint8Array` for binary (owned by the handler). */
   message(session: Session<Context>, data: string | Uint8Array, isBinary: boolean): void;
-  /** A ping arrived; the pong has already been queued. */
+  /** A ping arrived; the pong has already been queued (unless `autoPong` is false). */
   ping?(session: Session<Context>, data: Uint8Array): void;
   pong?(session: Session<Context>, data: Uint8Array): void;
   /** `bufferedAmount` fell below the high-water mark after `send` returned false. */
@@ -137,6 +137,11 @@ export interface SessionOptions {
   textAs?: 'string' | 'bytes';
   /** Time source. Default: the global timers and `Date.now`. */
   clock?: Clock;
+  /**
+   * Answer each ping with a pong before `handler.ping` runs. Default true; false leaves pings
+   * unanswered for the handler to answer (or not) with `session.pong`.
+   */
+  autoPong?: boolean;
 }
 
 /** Told once a sent message was handed to the transport, or why it never will be. */

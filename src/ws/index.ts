@@ -20,3 +20,5 @@ Object.assign(WebSocket, {
 
 export { createWebSocketStream, WebSocket, WebSocketServer };
 export default WebSocket;
+// What `require('wasmws/ws')` returns (require(esm), Node >= 20.19): the class, as `require('ws')` does.
+export { WebSocket as 'module.exports' };

@@ -1,6 +1,7 @@
 // `ws` 8's options and their defaults, and how they map onto the engine's: maxPayload to both
 // size limits, perMessageDeflate to `deflate`, ws's 30 s close timer, headers as a list.
 
+import type { LookupFunction } from 'node:net';
 import type { ConnectOptions, TLS_OPTION_NAMES } from '../client/connect.js';
 import type { DeflateOptions } from '../extensions/permessage-deflate.js';
 import type { HeaderList } from '../handshake/http1.js';
@@ -27,15 +28,34 @@ export interface PerMessageDeflateOptions {
   zlibInflateOptions?: object;
 }
 
-/** `perMessageDeflate` as the engine's `deflate` option. */
-export function deflateOption(value: boolean | PerMessageDeflateOptions | undefined, fallback: boolean) {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'object' || value === null) return value === true;
-  const deflate: DeflateOptions = {};
+/**
+ * ws's deflate defaults, given to the engine in full so that wasmws/ws keeps them whatever the
+ * engine's own defaults are: context takeover both ways, 15-bit windows, 1 KiB threshold, zlib's
+ * memLevel 8, 10 zlib jobs at once.
+ */
+const WS_DEFLATE_DEFAULTS: Readonly<Required<DeflateOptions>> = Object.freeze({
+  serverNoContextTakeover: false,
+  clientNoContextTakeover: false,
+  serverMaxWindowBits: 15,
+  clientMaxWindowBits: 15,
+  threshold: 1024,
+  memLevel: 8,
+  concurrency: 10,
+});
+
+/** `perMessageDeflate` as the engine's `deflate` option, ws's defaults filled in. */
+export function deflateOption(
+  value: boolean | PerMessageDeflateOptions | undefined,
+  fallback: boolean,
+): false | DeflateOptions {
+  if (value === undefined) value = fallback;
+  if (typeof value !== 'object' || value === null) return value === true ? { ...WS_DEFLATE_DEFAULTS } : false;
+  const deflate: DeflateOptions = { ...WS_DEFLATE_DEFAULTS };
   if (value.serverNoContextTakeover !== undefined)
     deflate.serverNoContextTakeover = value.serverNoContextTakeover;
   if (value.clientNoContextTakeover !== undefined)
     deflate.clientNoContextTakeover = value.clientNoContextTakeover;
+  // `true` offers or asks for the parameter without a value: 15, the largest window.
   if (typeof value.serverMaxWindowBits === 'number') deflate.serverMaxWindowBits = value.serverMaxWindowBits;
   if (typeof value.clientMaxWindowBits === 'number') deflate.clientMaxWindowBits = value.clientMaxWindowBits;
   if (value.threshold !== undefined) deflate.threshold = value.threshold;
@@ -99,8 +119,20 @@ export interface ClientOptions extends Pick<ConnectOptions, (typeof TLS_OPTION_N
   closeTimeout?: number;
   /** Accepted and ignored: text is always validated. */
   skipUTF8Validation?: boolean;
-  /** Only true: pings are always answered. */
+  /** Answer pings with a pong. Default true; false hands them to `ping` listeners unanswered. */
   autoPong?: boolean;
+  /** The `http.Agent` (`https.Agent` for wss) the request goes through, e.g. a proxy's. Default: none. */
+  agent?: ConnectOptions['agent'];
+  /** Opens the socket in place of `net.connect`/`tls.connect`. Default: none. */
+  createConnection?: ConnectOptions['createConnection'];
+  /** `user:password` sent as `Authorization: Basic` (URL user info does the same). Default: none. */
+  auth?: string;
+  /** As for `net.connect`. Default: node's. */
+  lookup?: LookupFunction;
+  family?: number;
+  hints?: number;
+  localAddress?: string;
+  localPort?: number;
   /** Accepted and ignored: events are emitted as messages are parsed. */
   allowSynchronousEvents?: boolean;
 }

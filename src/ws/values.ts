@@ -73,7 +73,7 @@ function asNodeHeaders(headers: Record<string, string | string[]>): Record<strin
   return result;
 }
 
-/** ws's URL rules: http(s) taken as ws(s), no fragment; SyntaxError otherwise. */
+/** ws's URL rules: http(s) taken as ws(s), `ws+unix:` kept, no fragment; SyntaxError otherwise. */
 export function clientUrl(address: string | URL): string {
   let url: URL;
   if (address instanceof URL) url = new URL(address.href);
@@ -86,8 +86,9 @@ export function clientUrl(address: string | URL): string {
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.protocol === 'ws+unix:') throw new SyntaxError('ws+unix: URLs are not supported by wasmws/ws');
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+  if (url.protocol === 'ws+unix:' && url.pathname === '')
+    throw new SyntaxError("The URL's pathname is empty");
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:' && url.protocol !== 'ws+unix:') {
     throw new SyntaxError(
       'The URL\'s protocol must be one of "ws:", "wss:", "http:", "https:", or "ws+unix:"',
     );

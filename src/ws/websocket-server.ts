@@ -23,7 +23,8 @@ import {
   WS_CLOSE_TIMEOUT,
 } from './options.js';
 import { checkUpgradeRequest, refuseAsWs } from './request-check.js';
-import { kOnClosed, kServerSession, SessionEvents, WebSocket } from './websocket.js';
+import { rethrowUncaught, SessionEvents } from './session-events.js';
+import { kOnClosed, kServerSession, WebSocket } from './websocket.js';
 
 const RUNNING = 0;
 const CLOSING = 1;
@@ -71,7 +72,7 @@ export interface ServerOptions {
   closeTimeout?: number;
   /** Accepted and ignored: text is always validated. */
   skipUTF8Validation?: boolean;
-  /** Only true: pings are always answered. */
+  /** Answer pings with a pong. Default true; false hands them to `ping` listeners unanswered. */
   autoPong?: boolean;
   /** Accepted and ignored. */
   allowSynchronousEvents?: boolean;
@@ -111,8 +112,8 @@ export interface WebSocketServer {
 export class WebSocketServer extends EventEmitter {
   /** The options with ws's defaults filled in. */
   readonly options: ServerOptions & { maxPayload: number; clientTracking: boolean };
-  /** The open WebSockets, when `clientTracking` (default). */
-  readonly clients: Set<WebSocket> | undefined;
+  /** The open WebSockets; `undefined` at run time when `clientTracking` is false (typed as @types/ws has it). */
+  readonly clients: Set<WebSocket>;
   private server: http.Server | import('node:https').Server | null = null;
   private removeListeners: (() => void) | null = null;
   private state = RUNNING;
@@ -142,6 +143,9 @@ export class WebSocketServer extends EventEmitter {
     this.upgradeOptions = {
       ...payloadLimits(settings.maxPayload),
       closeTimeout: settings.closeTimeout ?? WS_CLOSE_TIMEOUT,
+      autoPong: settings.autoPong ?? true,
+      // ws hands text out as a Buffer: the checked bytes, never decoded and encoded again.
+      textAs: 'bytes',
       deflate: deflateOption(settings.perMessageDeflate, false),
       protocols: (offered, request) => this.selectProtocol(offered, request),
       verify: (request) => this.verify(request),
@@ -176,7 +180,7 @@ export class WebSocketServer extends EventEmitter {
         server.off('upgrade', onUpgrade);
       };
     }
-    this.clients = settings.clientTracking ? new Set() : undefined;
+    this.clients = (settings.clientTracking ? new Set() : undefined) as Set<WebSocket>;
   }
 
   /** The listening address; throws in `noServer` mode, as ws does. */
@@ -249,6 +253,11 @@ export class WebSocketServer extends EventEmitter {
     const ws = new this.socketClass(null);
     void handleUpgrade(req, socket, head, new SessionEvents(ws), this.upgradeOptions).then((session) => {
       if (session === null) return;
+      // ws writes no 101 to a client that already went: no `connection` for it either.
+      if (session.state === 'closed' || socket.destroyed || !socket.readable) {
+        session.terminate();
+        return;
+      }
       ws[kServerSession](session);
       ws._socket = socket;
       if (this.clients !== undefined) {
@@ -259,7 +268,12 @@ export class WebSocketServer extends EventEmitter {
       // Nothing is read until the application has its listeners on (ws reads on a later tick).
       session.pause();
       session.activate();
-      cb(ws, req);
+      try {
+        cb(ws, req);
+      } catch (error) {
+        // A `connection` listener threw: uncaught, as with ws, not a rejection nobody handles.
+        rethrowUncaught(error);
+      }
       if (!ws.isPaused) session.resume();
     });
   }

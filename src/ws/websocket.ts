@@ -9,12 +9,12 @@
 // (1006), as ws does.
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
-import { type ConnectOptions, connect, TLS_OPTION_NAMES } from '../client/connect.js';
+import { type ConnectOptions, connect } from '../client/connect.js';
 import { ConnectError } from '../client/connect-error.js';
 import { WebSocketError } from '../codec/errors.js';
 import { isToken } from '../handshake/http-token.js';
-import type { Handler, Session } from '../session/types.js';
-import { handshakeMessage, requestHeaders } from './client-handshake.js';
+import type { Session } from '../session/types.js';
+import { connectSettings, handshakeMessage } from './client-handshake.js';
 import { notOpen, wsErrorFrom } from './errors.js';
 import {
   addEventListener,
@@ -23,7 +23,17 @@ import {
   removeEventListener,
   setAttributeListener,
 } from './event-target.js';
-import { type ClientOptions, deflateOption, payloadLimits, WS_CLOSE_TIMEOUT } from './options.js';
+import type { ClientOptions } from './options.js';
+import {
+  kClosed,
+  kControl,
+  kError,
+  kMessage,
+  kOpen,
+  rethrowUncaught,
+  SessionEvents,
+  uncaughtCallback,
+} from './session-events.js';
 import {
   clientUrl,
   type Data,
@@ -50,36 +60,8 @@ const SERVER_SIDE: ClientOptions = Object.freeze({});
 
 /** Internal entry points for WebSocketServer and the session's callbacks. */
 export const kServerSession = Symbol('wasmws.ws.serverSession');
-const kOpen = Symbol('wasmws.ws.open');
-const kMessage = Symbol('wasmws.ws.message');
-const kControl = Symbol('wasmws.ws.control');
-const kError = Symbol('wasmws.ws.error');
-const kClosed = Symbol('wasmws.ws.closed');
 /** Set by the server to hear of the socket's end without a listener the user could remove. */
 export const kOnClosed = Symbol('wasmws.ws.onClosed');
-
-/** The session's callbacks, one small object per connection. */
-export class SessionEvents implements Handler {
-  constructor(private readonly ws: WebSocket) {}
-  open(session: Session): void {
-    this.ws[kOpen](session);
-  }
-  message(_session: Session, data: string | Uint8Array, isBinary: boolean): void {
-    this.ws[kMessage](data, isBinary);
-  }
-  ping(_session: Session, data: Uint8Array): void {
-    this.ws[kControl]('ping', data);
-  }
-  pong(_session: Session, data: Uint8Array): void {
-    this.ws[kControl]('pong', data);
-  }
-  error(_session: Session, error: Error): void {
-    this.ws[kError](error);
-  }
-  close(_session: Session, code: number, reason: string): void {
-    this.ws[kClosed](code, reason);
-  }
-}
 
 /** A received message's data: a Buffer (text, `nodebuffer`), ArrayBuffer, Buffer[] or Blob. */
 export type RawData = Buffer | ArrayBuffer | Buffer[] | Blob;
@@ -326,7 +308,11 @@ export class WebSocket extends EventEmitter {
       this.pieces = null;
       payload = Buffer.concat(parts);
     }
-    session.send(payload, { binary, compress: options.compress !== false }, cb);
+    session.send(
+      payload,
+      { binary, compress: options.compress !== false },
+      cb === undefined ? undefined : uncaughtCallback(cb),
+    );
   }
 
   /** A Blob is read before it is sent; later sends wait behind it. */
@@ -492,11 +478,12 @@ export class WebSocket extends EventEmitter {
 
   /** @internal */
   [kMessage](data: string | Uint8Array, isBinary: boolean): void {
+    // The session runs with textAs 'bytes': text comes as its checked UTF-8, as ws hands it out.
+    const bytes = data as Uint8Array;
     if (!isBinary) {
-      this.emit('message', Buffer.from(data as string), false);
+      this.emit('message', asBuffer(bytes), false);
       return;
     }
-    const bytes = data as Uint8Array;
     let value: unknown;
     switch (this.kind) {
       case 'arraybuffer':
@@ -512,7 +499,7 @@ export class WebSocket extends EventEmitter {
         value = new Blob([bytes as Uint8Array<ArrayBuffer>]);
         break;
       default:
-        value = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+        value = asBuffer(bytes);
     }
     this.emit('message', value, true);
   }
@@ -522,10 +509,11 @@ export class WebSocket extends EventEmitter {
     this.emit(kind, Buffer.from(data));
   }
 
-  /** @internal Protocol violations and listener exceptions are emitted, once; socket errors are not (as in ws). */
+  /** @internal Protocol violations are emitted, once; socket errors are not (as in ws). */
   [kError](error: Error): void {
     if (error instanceof WebSocketError) this.failedOnViolation = true;
-    if (this.errorEmitted || isSocketError(error)) return;
+    // ws emits `error` at most once, and never once `close` was emitted.
+    if (this.errorEmitted || this.phase === CLOSED || isSocketError(error)) return;
     this.errorEmitted = true;
     const emitted = error instanceof WebSocketError ? wsErrorFrom(error, this.extensions !== '') : error;
     this.emit('error', emitted);
@@ -544,26 +532,14 @@ export class WebSocket extends EventEmitter {
   private open(address: string): void {
     const aborter = new AbortController();
     this.aborter = aborter;
-    const options = this.clientOptions;
-    const tls: Record<string, unknown> = {};
-    for (const name of TLS_OPTION_NAMES) if (options[name] !== undefined) tls[name] = options[name];
-    let settings: ConnectOptions;
+    let target: { url: string; settings: ConnectOptions };
     try {
-      settings = {
-        ...tls,
-        protocols: this.offered,
-        ...requestHeaders(options),
-        handshakeTimeout: options.handshakeTimeout ?? 0,
-        deflate: deflateOption(options.perMessageDeflate, true),
-        ...payloadLimits(options.maxPayload),
-        closeTimeout: options.closeTimeout ?? WS_CLOSE_TIMEOUT,
-        signal: aborter.signal,
-      };
+      target = connectSettings(address, this.clientOptions, this.offered, aborter.signal);
     } catch (error) {
       process.nextTick(() => this.failHandshake(error as Error));
       return;
     }
-    connect(address, new SessionEvents(this), settings).then(
+    connect(target.url, new SessionEvents(this), target.settings).then(
       (session) => {
         this.aborter = null;
         if (!this.abandoned) this.session = session;
@@ -571,7 +547,12 @@ export class WebSocket extends EventEmitter {
       (error: unknown) => {
         if (this.aborter !== aborter) return; // close() or terminate() already ended it
         this.aborter = null;
-        this.handshakeFailed(error);
+        try {
+          this.handshakeFailed(error);
+        } catch (thrown) {
+          // A listener threw: uncaught, not a rejection nobody handles.
+          rethrowUncaught(thrown);
+        }
       },
     );
   }
@@ -658,7 +639,10 @@ export class WebSocket extends EventEmitter {
     if (this.phase === CLOSED) return;
     this.phase = CLOSING;
     try {
-      this.emit('error', error);
+      if (!this.errorEmitted) {
+        this.errorEmitted = true;
+        this.emit('error', error);
+      }
     } finally {
       this.emitClosedWithoutSession();
     }
@@ -668,6 +652,11 @@ export class WebSocket extends EventEmitter {
     this.phase = CLOSED;
     this.emit('close', 1006, EMPTY);
   }
+}
+
+/** `bytes` as a Buffer without a copy (node's sessions mostly hand out Buffers already). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 // ws's constants: enumerable, read-only and not configurable, on the class and its prototype.

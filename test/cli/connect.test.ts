@@ -104,7 +104,7 @@ describe('wasmws connect --h2', () => {
     ]);
     try {
       const client = run(['connect', '--h2', '--ca', pem.cert, h2Url.replace('127.0.0.1', 'localhost')]);
-      await client.waitFor(/\* connected to /, 'stderr');
+      await client.waitFor(/\* connected to \S+ over HTTP\/2\n/, 'stderr');
       client.child.stdin.write('over http/2\n');
       await client.waitFor(/^< over http\/2\n/m);
       client.child.stdin.write('/close 1000 done\n');

@@ -231,7 +231,7 @@ describe('wasmws serve arguments', () => {
     [['--max-message', '0'], /--max-message must be a positive integer/],
     [['--max-message', '1e6'], /--max-message must be a positive integer/],
     [['--tls-cert', 'cert.pem'], /--tls-cert and --tls-key go together/],
-    [['--bogus'], /Unknown option '--bogus'/],
+    [['--bogus'], /^wasmws serve: unknown option --bogus\nUsage: wasmws serve \[options\]\n/],
     [['extra'], /positional argument/],
     [['--host', ''], /--host must not be empty/],
   ])('serve %j exits 2', async (args, message) => {

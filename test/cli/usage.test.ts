@@ -47,7 +47,11 @@ describe('wasmws connect: usage errors exit 2 with a message naming the problem'
     ['an unparsable URL', () => ['ws://[nope/'], /Invalid URL "ws:\/\/\[nope\/"/],
     ['another scheme', () => ['ftp://example.org/'], /URL scheme must be ws: or wss:, got ftp:/],
     ['a fragment', () => ['ws://example.org/#top'], /may not have a fragment/],
-    ['an unknown flag', () => ['ws://a/', '--bogus'], /Unknown option '--bogus'/],
+    [
+      'an unknown flag, with the usage line',
+      () => ['ws://a/', '--bogus'],
+      /^wasmws connect: unknown option --bogus\nUsage: wasmws connect URL \[options\]\n/,
+    ],
     ['a flag without its value', () => ['ws://a/', '-w'], /Option '-w, --wait <value>' argument missing/],
     [
       'a --wait that is not seconds',
@@ -129,7 +133,9 @@ describe('wasmws connect: usage errors exit 2 with a message naming the problem'
   it.each(cases)('%s', async (_, args, message) => {
     const { code, out, err } = await runInProcess(['connect', ...args()]);
     expect(err).toMatch(message);
-    expect(err).toMatch(/^wasmws connect: .*\nRun "wasmws connect --help" for the options\.\n$/);
+    expect(err).toMatch(
+      /^wasmws connect: .*\nUsage: wasmws connect URL \[options\]\nRun "wasmws connect --help" for the options\.\n$/,
+    );
     expect([code, out]).toEqual([2, '']);
   });
 

@@ -59,14 +59,14 @@ describe('wasmws serve --protocol', () => {
     expect(await wsOffering(['v2', 'v1'])).toEqual({ header: 'v1', outcome: 'open v1, echoed hi' });
   });
 
-  it('an offer of none of them is answered 101 with no subprotocol, as a ws server does (ws, the client, then gives up)', async () => {
+  it('an offer of none of them is answered 101 with no subprotocol, as a ws server does; both clients then give up', async () => {
     expect(await wsOffering(['x'])).toEqual({
       header: undefined,
       outcome: 'error: Server sent no subprotocol',
     });
     const ours = await connectInProcess([serveUrl, '--subprotocol', 'x', '-x', 'still here', '-w', '0.2']);
-    expect(ours.err).toMatch(/^\* connected to \S+\n/);
-    expect([ours.code, ours.out]).toEqual([0, '< still here\n']);
+    expect(ours.err).toMatch(/^wasmws connect: \S+ selected none of the subprotocols offered \(x\)\n$/);
+    expect([ours.code, ours.out]).toEqual([1, '']);
   });
 });
 
@@ -88,13 +88,13 @@ describe('wasmws connect with wscat spellings, against wasmws serve', () => {
       '0.2',
     ]);
     expect(await client.exited).toBe(0);
-    expect(client.stderr()).toBe(`* connected to ${serveUrl} (protocol v1)\n* closed 1000\n`);
+    expect(client.stderr()).toBe(`* connected to ${serveUrl} over HTTP/1.1 (protocol v1)\n* closed 1000\n`);
     expect(client.stdout()).toBe('< one\n< two\n');
   });
 
   it('--connect URL --subprotocol P -P: /binary HEX sends binary, a bad one is refused, /pong is sent (the built program)', async () => {
     const client = run(['connect', '--connect', serveUrl, '--subprotocol', 'v2', '--show-ping-pong']);
-    await client.waitFor(/\* connected to \S+ \(protocol v2\)\n/, 'stderr');
+    await client.waitFor(/\* connected to \S+ over HTTP\/1\.1 \(protocol v2\)\n/, 'stderr');
     client.child.stdin.write('/binary 01 02ff\n');
     await client.waitFor(/^< <binary 3 bytes> 0102ff\n/m);
     client.child.stdin.write('/binary 0g\n');
@@ -236,7 +236,7 @@ describe('wasmws connect prints "* connected" before what came with the 101', ()
     const result = await connectInProcess(['-P', peer.url], [], never);
     expect(result.code).toBe(0);
     expect(result.transcript).toBe(
-      `2>* connected to ${peer.url}\n< early\n< ping with the 101\n2>* closed 1000 done\n`,
+      `2>* connected to ${peer.url} over HTTP/1.1\n< early\n< ping with the 101\n2>* closed 1000 done\n`,
     );
   });
 });
