@@ -4,12 +4,15 @@
 // go to the thread pool, in a slot of the process-wide limit (zlib-jobs.ts). Each direction
 // keeps call order, whichever path a message takes.
 //
-// What a connection holds between messages:
-// - deflate: never a zlib context. Messages are compressed by one context shared by every
-//   connection with the same window bits and memLevel, restarted per message; with context
-//   takeover, with the last 2^bits bytes this connection sent as its dictionary, which is
-//   what a kept context's window would hold (RFC 7692 §7.2.3.1: the peer's inflater sees the
-//   same back-references either way). An idle connection keeps only those bytes.
+// What a connection holds:
+// - deflate, with context takeover: the last 2^bits bytes it sent, always (the window the
+//   peer's inflater refers into). A message that follows a quiet spell (IDLE_RELEASE_MS) is
+//   compressed by one context shared by every connection with the same window bits and
+//   memLevel, restarted with those bytes as its dictionary (RFC 7692 §7.2.3.1: the peer sees
+//   the same back-references a kept context would make). A connection that sends again within
+//   that spell gets a context of its own (no dictionary to reload per message), released by
+//   the idle sweep once a spell passes without a message. Without context takeover: the shared
+//   context, restarted empty, and nothing kept.
 // - inflate: with context takeover, its own inflater (window of the peer's size, made on the
 //   first compressed message); without, nothing (a shared inflater is reset per message).
 import type { DeflateResult, InflateResult } from '../session/compression.js';
@@ -36,6 +39,9 @@ interface Step {
   start(): void;
 }
 
+/** How long a connection's own deflate context outlives its last message: one to two periods. */
+export const IDLE_RELEASE_MS = 1000;
+
 const sharedDeflaters = new Map<string, RawZlib>();
 const sharedInflaters = new Map<number, RawZlib>();
 
@@ -58,13 +64,38 @@ function sharedInflater(bits: number): RawZlib {
   return inflater;
 }
 
+/** Engines holding a deflate context of their own, swept every {@link IDLE_RELEASE_MS}. */
+const holding = new Set<NativeMessageCompressor>();
+let sweeper: ReturnType<typeof setInterval> | null = null;
+
+function hold(engine: NativeMessageCompressor): void {
+  holding.add(engine);
+  if (sweeper !== null) return;
+  sweeper = setInterval(sweepIdleDeflaters, IDLE_RELEASE_MS);
+  // An idle sweep never keeps the process alive.
+  sweeper.unref?.();
+}
+
+/** @internal Releases the deflaters of engines idle for {@link IDLE_RELEASE_MS} (the sweeper's tick). */
+export function sweepIdleDeflaters(): void {
+  for (const held of holding) if (!held.keepAfterSweep()) holding.delete(held);
+  if (holding.size === 0 && sweeper !== null) {
+    clearInterval(sweeper);
+    sweeper = null;
+  }
+}
+
 /** The native engine (see the file header). */
 export class NativeMessageCompressor implements ZlibCompressor {
   readonly #settings: NativeEngineSettings;
   /** Our inflater, with context takeover on the peer's side, made on first use. */
   #inflater: RawZlib | null = null;
-  /** A deflater running on the thread pool for one large message. */
-  #asyncDeflater: RawZlib | null = null;
+  /** Our deflater while we send often (context takeover only); null after an idle period. */
+  #deflater: RawZlib | null = null;
+  /** When we last deflated a message (performance.now()). */
+  #lastSentAt = Number.NEGATIVE_INFINITY;
+  /** A deflate runs on the thread pool: the context must stay. */
+  #deflatingLater = false;
   /** The last bytes we sent (up to our window), with context takeover on our side. */
   #history: Uint8Array | null = null;
   #historyLength = 0;
@@ -80,7 +111,7 @@ export class NativeMessageCompressor implements ZlibCompressor {
   }
 
   get contexts(): { deflate: boolean; inflate: boolean } {
-    return { deflate: this.#asyncDeflater !== null, inflate: this.#inflater !== null };
+    return { deflate: this.#deflater !== null, inflate: this.#inflater !== null };
   }
 
   /** Bytes kept for context takeover of our compressor (diagnostics and tests). */
@@ -127,8 +158,8 @@ export class NativeMessageCompressor implements ZlibCompressor {
     this.#deflates.length = 0;
     this.#inflater?.close();
     this.#inflater = null;
-    this.#asyncDeflater?.close();
-    this.#asyncDeflater = null;
+    this.#deflater?.close();
+    this.#deflater = null;
     this.#history = null;
   }
 
@@ -182,23 +213,63 @@ export class NativeMessageCompressor implements ZlibCompressor {
   // ---- deflate --------------------------------------------------------------------------
 
   #deflateNow(data: Uint8Array): DeflateResult {
-    const { deflateBits, memLevel } = this.#settings;
-    const deflater = sharedDeflater(deflateBits, memLevel);
-    deflater.restart(this.#dictionary());
+    const own = this.#deflaterForMessage();
+    const deflater = own ?? sharedDeflater(this.#settings.deflateBits, this.#settings.memLevel);
+    if (own === null) deflater.restart(this.#takeover ? this.#dictionary() : undefined);
     const result = this.#deflated(data, deflater.runSync([data], Number.MAX_SAFE_INTEGER));
-    if (!result.ok) deflater.close();
+    if (!result.ok) this.#dropDeflater(deflater);
     return result;
   }
 
   #deflateLater(data: Uint8Array, finish: (result: DeflateResult) => void): void {
-    const deflater = new RawZlib('deflate', this.#settings.deflateBits, this.#settings.memLevel);
-    this.#asyncDeflater = deflater;
-    deflater.restart(this.#dictionary());
+    // A large message gets a context of its own either way (the shared one must stay free).
+    const deflater = this.#deflaterForMessage() ?? this.#newDeflater();
+    this.#deflatingLater = true;
     deflater.runAsync([data], Number.MAX_SAFE_INTEGER, (outcome) => {
-      deflater.close();
-      this.#asyncDeflater = null;
-      finish(this.#deflated(data, outcome));
+      this.#deflatingLater = false;
+      const result = this.#deflated(data, outcome);
+      if (!result.ok || deflater !== this.#deflater) this.#dropDeflater(deflater);
+      finish(result);
     });
+  }
+
+  get #takeover(): boolean {
+    return !this.#settings.deflateNoContextTakeover;
+  }
+
+  /** Our own deflater for this message, made if we sent within the idle period; null: use the shared one. */
+  #deflaterForMessage(): RawZlib | null {
+    if (!this.#takeover) return null;
+    const now = performance.now();
+    if (this.#deflater === null && now - this.#lastSentAt < IDLE_RELEASE_MS) {
+      this.#deflater = this.#newDeflater();
+      hold(this);
+    }
+    this.#lastSentAt = now;
+    return this.#deflater;
+  }
+
+  /** A fresh deflater whose window holds what we sent last. */
+  #newDeflater(): RawZlib {
+    const deflater = new RawZlib('deflate', this.#settings.deflateBits, this.#settings.memLevel);
+    deflater.restart(this.#takeover ? this.#dictionary() : undefined);
+    return deflater;
+  }
+
+  #dropDeflater(deflater: RawZlib): void {
+    deflater.close();
+    if (deflater === this.#deflater) this.#deflater = null;
+  }
+
+  /**
+   * @internal The idle sweep: releases our deflater once {@link IDLE_RELEASE_MS} passed without
+   * a message. Returns whether the engine still holds one.
+   */
+  keepAfterSweep(): boolean {
+    if (this.#deflater === null) return false;
+    if (this.#deflatingLater || performance.now() - this.#lastSentAt < IDLE_RELEASE_MS) return true;
+    this.#dropDeflater(this.#deflater);
+    return false;
   }
 
   #dictionary(): Uint8Array | undefined {
@@ -212,7 +283,7 @@ export class NativeMessageCompressor implements ZlibCompressor {
         error: new Error(outcome.status === 'failed' ? outcome.message : 'deflate output too large'),
       };
     }
-    if (!this.#settings.deflateNoContextTakeover) this.#remember(data);
+    if (this.#takeover) this.#remember(data);
     return stripSyncTail(joinOutput(outcome.chunks, outcome.length));
   }
 

@@ -2,8 +2,12 @@
 // internals it needs, the synchronous path and its bounds, order across the sync and thread-pool
 // paths, what a connection keeps between messages, and zlib's own inflater as the peer.
 import zlib from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
-import { NativeMessageCompressor } from '../../src/extensions/deflate-native.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  IDLE_RELEASE_MS,
+  NativeMessageCompressor,
+  sweepIdleDeflaters,
+} from '../../src/extensions/deflate-native.js';
 import {
   createZlibCompressor,
   DEFAULT_ZLIB_CONCURRENCY,
@@ -176,7 +180,38 @@ describe('context takeover without a kept deflate context', () => {
     });
   }
 
-  it('keeps no deflate context and at most one window of bytes between messages', () => {
+  it('gives a connection that sends often its own deflater, and takes it back once idle', () => {
+    // The sweep is called by hand: its interval is shared with engines of other tests.
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const server = engine();
+      const peer = engine({ role: 'client' });
+      const send = (seed: number) => {
+        const data = json(seed, 1024);
+        const payload = deflated(callSync<DeflateResult>((done) => server.deflate(data, done)).result);
+        const back = callSync<InflateResult>((done) => peer.inflate(payload, 1 << 20, done)).result;
+        expect(back?.ok && Buffer.from(back.data).equals(data)).toBe(true);
+      };
+      send(1); // after a quiet spell: the shared context, nothing held
+      expect(server.contexts.deflate).toBe(false);
+      send(2);
+      expect(server.contexts.deflate).toBe(true);
+      vi.advanceTimersByTime(IDLE_RELEASE_MS / 2);
+      send(3);
+      vi.advanceTimersByTime(IDLE_RELEASE_MS / 2);
+      sweepIdleDeflaters();
+      expect(server.contexts.deflate).toBe(true); // a message came within the spell
+      vi.advanceTimersByTime(IDLE_RELEASE_MS);
+      sweepIdleDeflaters();
+      expect(server.contexts.deflate).toBe(false);
+      send(4); // the shared context again, with the same history: the peer still reads it
+      server.close();
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('keeps no deflate context and at most one window of bytes after one message each way', () => {
     const server = engine({ serverMaxWindowBits: 12 }) as NativeMessageCompressor;
     const client = engine({ role: 'client' });
     const data = json(5, 10_000);
