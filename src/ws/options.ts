@@ -27,11 +27,14 @@ export interface PerMessageDeflateOptions {
   zlibInflateOptions?: object;
 }
 
+const WS_DEFAULTS: DeflateOptions = { preset: 'ws' };
+
 /** `perMessageDeflate` as the engine's `deflate` option. */
 export function deflateOption(value: boolean | PerMessageDeflateOptions | undefined, fallback: boolean) {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'object' || value === null) return value === true;
-  const deflate: DeflateOptions = {};
+  // ws's own defaults (window bits 15, memLevel 8), not the engine's lean ones.
+  if (value === undefined) return fallback && WS_DEFAULTS;
+  if (typeof value !== 'object' || value === null) return value === true && WS_DEFAULTS;
+  const deflate: DeflateOptions = { preset: 'ws' };
   if (value.serverNoContextTakeover !== undefined)
     deflate.serverNoContextTakeover = value.serverNoContextTakeover;
   if (value.clientNoContextTakeover !== undefined)
