@@ -1,8 +1,11 @@
-// Memory figures for the permessage-deflate engine (src/extensions/deflate-zlib.ts), each
+// Memory figures for the permessage-deflate engines (src/extensions/deflate-zlib.ts), each
 // measured in a fresh child process run with --expose-gc:
 // - RSS per idle connection after one 1 KiB JSON message each way, ours at several window
-//   bits / memLevel / context-takeover settings against ws's PerMessageDeflate at its
-//   defaults (the peer, same run);
+//   bits / memLevel / context-takeover settings and both engines against ws's
+//   PerMessageDeflate at its defaults (the peer, same run); for the native engine also after
+//   three messages each way (it keeps its own deflater while messages come) and once the idle
+//   sweep took it back; and the compressed size of a stream of distinct JSON messages with
+//   context takeover against ws's (zlib at 15/8, what ws sends);
 // - the peak RSS growth while a 1 GiB decompression bomb (~1 MiB of compressed zeros) is
 //   refused with maxBytes 16 MiB and 64 MiB;
 // - the cost of a fresh zlib stream per message against reset(), for no context takeover.
@@ -14,7 +17,9 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import zlib from 'node:zlib';
+import { IDLE_RELEASE_MS } from '../src/extensions/deflate-native.js';
 import { createZlibCompressor } from '../src/extensions/deflate-zlib.js';
+import { payloadSet } from './echo/payloads.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 const KiB = 1024;
@@ -41,12 +46,16 @@ const bigJson = Buffer.from(
     .slice(0, 64 * 1024),
 );
 
+type Phase = 'one' | 'hot' | 'swept';
+
 async function idleOurs(
   n: number,
   bits: number,
   memLevel: number,
   noTakeover: boolean,
   warm: boolean,
+  engineKind: 'native' | 'streams',
+  phase: Phase,
 ): Promise<number> {
   const json = warm ? bigJson : smallJson;
   const peerPayload = zlib
@@ -62,14 +71,57 @@ async function idleOurs(
       serverMaxWindowBits: bits,
       clientMaxWindowBits: bits,
       memLevel,
+      engine: engineKind,
     });
     await new Promise((resolve) => engine.inflate(peerPayload, 1 << 20, resolve));
-    await new Promise((resolve) => engine.deflate(json, resolve));
+    for (let m = phase === 'one' ? 1 : 3; m > 0; m--)
+      await new Promise((resolve) => engine.deflate(json, resolve));
     engines.push(engine);
   }
+  if (phase === 'swept') await new Promise((resolve) => setTimeout(resolve, 2.5 * IDLE_RELEASE_MS));
   const after = settle();
   for (const engine of engines) engine.close();
   return (after - before) / n;
+}
+
+/** Bytes on the wire per payload byte for a stream of distinct JSON messages, with context takeover. */
+async function ratioOurs(size: number, bits: number, memLevel: number): Promise<number> {
+  const set = payloadSet('json', size);
+  const engine = createZlibCompressor({
+    role: 'server',
+    serverNoContextTakeover: false,
+    clientNoContextTakeover: false,
+    serverMaxWindowBits: bits,
+    clientMaxWindowBits: bits,
+    memLevel,
+  });
+  const count = size > 8192 ? 60 : 600;
+  let wire = 0;
+  for (let i = 0; i < count; i++) {
+    wire += await new Promise<number>((resolve) =>
+      engine.deflate(set.document(i), (result) => resolve(result.ok ? result.data.length : Number.NaN)),
+    );
+  }
+  engine.close();
+  return wire / (count * size);
+}
+
+/** The same stream as ws sends it: one zlib raw deflate stream at its defaults (15, memLevel 8), sync-flushed. */
+function ratioWs(size: number): number {
+  const set = payloadSet('json', size);
+  const stream = zlib.createDeflateRaw({ windowBits: 15, memLevel: 8 });
+  const handle = (stream as unknown as { _handle: { writeSync: (...a: unknown[]) => void } })._handle;
+  const state = (stream as unknown as { _writeState: Uint32Array })._writeState;
+  const out = Buffer.alloc(4 * size + 1024);
+  const count = size > 8192 ? 60 : 600;
+  let wire = 0;
+  for (let i = 0; i < count; i++) {
+    const doc = set.document(i);
+    handle.writeSync(zlib.constants.Z_SYNC_FLUSH, doc, 0, doc.length, out, 0, out.length);
+    wire += out.length - state[0] - 4;
+  }
+  stream.close();
+  return wire / (count * size);
 }
 
 async function idleWs(n: number, warm: boolean): Promise<number> {
@@ -147,7 +199,11 @@ async function child(task: string[]): Promise<unknown> {
       Number(args[2]),
       args[3] === 'true',
       args[4] === 'warm',
+      args[5] as 'native' | 'streams',
+      args[6] as Phase,
     );
+  if (kind === 'ratio') return ratioOurs(Number(args[0]), Number(args[1]), Number(args[2]));
+  if (kind === 'ratio-ws') return ratioWs(Number(args[0]));
   if (kind === 'ws') return idleWs(Number(args[0]), args[1] === 'warm');
   if (kind === 'bomb') return bombPeak(Number(args[0]));
   if (kind === 'cost') return streamCost(Number(args[0]), args[1] as 'reset' | 'recreate');
@@ -183,24 +239,56 @@ async function main(): Promise<void> {
   console.log(`node ${process.version}, zlib ${process.versions.zlib}, ${n} connections per row\n`);
   for (const warm of ['1KiB', 'warm']) {
     console.log(`\nafter one ${warm === 'warm' ? '64 KiB' : '1 KiB'} JSON message each way`);
-    console.log('| engine | window bits | memLevel | context takeover | KiB per idle connection | vs ws |');
-    console.log('|---|---|---|---|---|---|');
+    console.log(
+      '| engine | window bits | memLevel | context takeover | messages sent | KiB per idle connection | vs ws |',
+    );
+    console.log('|---|---|---|---|---|---|---|');
     const ws = runChild(['ws', n, warm]) as number;
-    console.log(`| ws | 15 | 8 | yes | ${(ws / KiB).toFixed(0)} | 1.00 |`);
-    const rows: Array<[number, number, boolean]> = [
-      [15, 8, false],
-      [15, 8, true],
-      [15, 4, false],
-      [14, 6, false],
-      [13, 5, false],
-      [13, 8, false],
-      [12, 4, false],
-      [10, 4, false],
+    console.log(`| ws | 15 | 8 | yes | 1 | ${(ws / KiB).toFixed(0)} | 1.00 |`);
+    const rows: Array<[number, number, boolean, 'native' | 'streams', Phase]> = [
+      [15, 8, false, 'streams', 'one'],
+      [15, 8, false, 'native', 'one'],
+      [13, 5, false, 'streams', 'one'],
+      [13, 5, false, 'native', 'one'],
+      [13, 5, false, 'native', 'hot'],
+      [13, 5, false, 'native', 'swept'],
+      [12, 5, false, 'native', 'one'],
+      [13, 5, true, 'native', 'one'],
     ];
-    for (const [bits, memLevel, noTakeover] of rows) {
-      const ours = runChild(['ours', n, String(bits), String(memLevel), String(noTakeover), warm]) as number;
+    const phases = {
+      one: '1',
+      hot: '3, just now',
+      swept: `3, then ${(2.5 * IDLE_RELEASE_MS) / 1000} s idle`,
+    };
+    for (const [bits, memLevel, noTakeover, engine, phase] of rows) {
+      const ours = runChild([
+        'ours',
+        n,
+        String(bits),
+        String(memLevel),
+        String(noTakeover),
+        warm,
+        engine,
+        phase,
+      ]) as number;
       console.log(
-        `| ours | ${bits} | ${memLevel} | ${noTakeover ? 'no' : 'yes'} | ${(ours / KiB).toFixed(0)} | ${(ours / ws).toFixed(2)} |`,
+        `| ours, ${engine} | ${bits} | ${memLevel} | ${noTakeover ? 'no' : 'yes'} | ${phases[phase]} | ${(ours / KiB).toFixed(0)} | ${(ours / ws).toFixed(2)} |`,
+      );
+    }
+  }
+  console.log('\n| distinct JSON, context takeover | window bits | memLevel | wire ÷ payload | ÷ ws |');
+  console.log('|---|---|---|---|---|');
+  for (const size of [1024, 64 * KiB]) {
+    const ws = runChild(['ratio-ws', String(size)]) as number;
+    console.log(`| ${size / KiB} KiB, ws | 15 | 8 | ${(ws * 100).toFixed(1)} % | 1.00 |`);
+    for (const [bits, memLevel] of [
+      [15, 8],
+      [13, 5],
+      [12, 5],
+    ]) {
+      const ours = runChild(['ratio', String(size), String(bits), String(memLevel)]) as number;
+      console.log(
+        `| ${size / KiB} KiB, ours | ${bits} | ${memLevel} | ${(ours * 100).toFixed(1)} % | ${(ours / ws).toFixed(3)} |`,
       );
     }
   }

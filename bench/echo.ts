@@ -23,7 +23,8 @@
 // echo/sliced.ts and echo/report.ts), --servers=ours,ws,wasmws-ws,serve-workers2 (default:
 // the first three, those built here), --aa=ws|none (the A/A twin, default ws), --loaders=raw,ws,
 // --full-check-every=N (default 64), --profile=DIR (run our server with --cpu-prof,
-// profiles written to DIR).
+// profiles written to DIR), --deflate-aa (the deflate section runs a second ws server in
+// ours' place: its ratios are the A/A row).
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { resolve } from 'node:path';
@@ -67,6 +68,7 @@ const { values: argv } = parseArgs({
     warmup: { type: 'string' },
     idle: { type: 'string' },
     'deflate-idle': { type: 'string' },
+    'deflate-aa': { type: 'boolean' },
     sections: { type: 'string', default: DEFAULT_SECTIONS.join(',') },
     workloads: {
       type: 'string',
@@ -323,7 +325,9 @@ async function measureThroughput(
         kind === 'ours' && argv.profile !== undefined
           ? ['--cpu-prof', `--cpu-prof-dir=${resolve(argv.profile)}`]
           : [];
-      const server = await startServer(kind, execArgv, deflate);
+      // --deflate-aa: a second ws server stands in for ours, so "ours ÷ ws" is an A/A ratio.
+      const started = kind === 'ours' && deflate && argv['deflate-aa'] === true ? 'ws' : kind;
+      const server = await startServer(started, execArgv, deflate);
       servers.set(kind, server);
       if (server.peer !== undefined) results.peer.server = server.peer;
     }
