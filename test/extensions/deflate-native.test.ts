@@ -211,6 +211,29 @@ describe('context takeover without a kept deflate context', () => {
     }
   });
 
+  it('never lets one connection refer to what another sent through the shared context', () => {
+    // Quiet connections share one context: each message must refer only to its own history.
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      const senders = [engine(), engine()];
+      const peers = [engine({ role: 'client' }), engine({ role: 'client' })];
+      for (let round = 0; round < 6; round++) {
+        for (const side of [0, 1]) {
+          vi.advanceTimersByTime(2 * IDLE_RELEASE_MS); // quiet: the shared context
+          const data = json(round % 3, 2000 + side); // both send near-identical documents
+          const payload = deflated(
+            callSync<DeflateResult>((done) => senders[side].deflate(data, done)).result,
+          );
+          expect(senders[side].contexts.deflate).toBe(false);
+          const back = callSync<InflateResult>((done) => peers[side].inflate(payload, 1 << 20, done)).result;
+          expect(back?.ok && Buffer.from(back.data).equals(data)).toBe(true);
+        }
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('keeps no deflate context and at most one window of bytes after one message each way', () => {
     const server = engine({ serverMaxWindowBits: 12 }) as NativeMessageCompressor;
     const client = engine({ role: 'client' });
