@@ -10,11 +10,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { conditionsNow } from '../src/bench/machine.js';
+import { spreadOf } from '../src/bench/stats.js';
 import { type ConnectOptions, connect } from '../src/client/connect.js';
 import { createServer } from '../src/server/index.js';
 import type { Handler } from '../src/session/types.js';
-import { conditionsNow } from '../src/bench/machine.js';
-import { spreadOf } from '../src/bench/stats.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const idle: Handler = { message() {} };

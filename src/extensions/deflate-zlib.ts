@@ -1,24 +1,22 @@
-// The permessage-deflate engine over node:zlib (RFC 7692 §7.2): one connection's raw
-// deflate and inflate streams behind the session's `MessageCompressor` seam.
-// - Each stream is created on first use, so an idle connection that never compressed holds
-//   no zlib context; `close()` releases both. With no context takeover on a side, that
-//   side's stream is released after every message rather than reset: an idle connection
-//   then holds ~10 KiB instead of ~240 KiB, for ~2x the CPU of a 1 KiB deflate (reset
-//   33-55 µs, a new stream 62-109 µs a message, bench/deflate-memory.ts).
-// - Inflation counts output as zlib produces it (16 KiB chunks) and destroys the stream the
-//   moment the total passes `maxBytes`: a bomb costs at most maxBytes + one chunk (a 1 GiB
-//   bomb with maxBytes 16 MiB: peak RSS +18-22 MiB; 64 MiB: +69-73 MiB).
-// - Every zlib operation takes a slot of one process-wide FIFO limit (default 10, as in ws:
-//   unbounded concurrent zlib work fragments memory, ws#1202, nodejs/node#8871).
-// RSS per idle connection after a 1 KiB JSON message each way (bench/deflate-memory.ts,
-// Node 20, zlib 1.3; after 64 KiB in brackets): ws defaults 240 (329) KiB; ours at window 15 /
-// memLevel 8 242 (326), 13/5 143 (192), 12/4 121 (158), no context takeover 10 (23). The
-// window bits dominate; memLevel 8 -> 4 saves only 10-25 KiB.
+// The permessage-deflate engine over node:zlib (RFC 7692 §7.2): createZlibCompressor() picks
+// one of two behind the session's `MessageCompressor` seam.
+// - native (deflate-native.ts, the default where node:zlib's internals are usable): messages up
+//   to `syncLimit` bytes are compressed and inflated in the turn that has them; a connection
+//   holds no deflate context between messages, only the bytes its window refers to.
+// - streams (this file; the fallback, and `engine: 'streams'`): ws's design, one async raw
+//   deflate and inflate stream per connection, each created on first use; with no context
+//   takeover on a side, that side's stream is released after every message rather than reset.
+//   Inflation counts output as zlib produces it (16 KiB chunks) and destroys the stream the
+//   moment the total passes `maxBytes`: a bomb costs at most maxBytes + one chunk.
+// Thread-pool work of either takes a slot of one process-wide FIFO limit (zlib-jobs.ts).
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib';
 import type { DeflateResult, InflateResult, MessageCompressor } from '../session/compression.js';
+import { NativeMessageCompressor, stripSyncTail } from './deflate-native.js';
+import type { ZlibCompressor } from './zlib-compressor.js';
+import { nativeZlibUsable } from './zlib-handle.js';
+import { enqueueJob, type QueuedJob, releaseSlot } from './zlib-jobs.js';
 
-/** Concurrent zlib operations allowed in the process by default (ws's `concurrencyLimit`). */
-export const DEFAULT_ZLIB_CONCURRENCY = 10;
+export { DEFAULT_ZLIB_CONCURRENCY, setZlibConcurrency, zlibJobCounts } from './zlib-jobs.js';
 
 /** zlib's default memLevel; the compressor's default when `memLevel` is not given. */
 export const DEFAULT_MEM_LEVEL = 8;
@@ -43,72 +41,22 @@ export interface ZlibCompressorParams {
   clientMaxWindowBits: number;
   /** zlib's memLevel for our deflate context, 1-9. Default {@link DEFAULT_MEM_LEVEL}. */
   memLevel?: number;
+  /**
+   * Messages up to this many bytes (compressed, when inflating) are handled in the turn that
+   * has them; larger ones on the thread pool. Default {@link DEFAULT_SYNC_LIMIT}; native engine only.
+   */
+  syncLimit?: number;
+  /**
+   * `'native'` (the default where {@link nativeZlibUsable}) or `'streams'` (ws's design: async
+   * streams kept per connection; what `'native'` falls back to).
+   */
+  engine?: 'native' | 'streams';
 }
 
-/** A `MessageCompressor` over node:zlib, with a view of what it holds for diagnostics and tests. */
-export interface ZlibCompressor extends MessageCompressor {
-  /** Whether a zlib deflate and inflate context is held right now. */
-  readonly contexts: { readonly deflate: boolean; readonly inflate: boolean };
-  /** Bytes zlib produced for the latest inflate, counting those dropped when it stopped at the limit. */
-  readonly lastInflateOutput: number;
-}
+/** The default {@link ZlibCompressorParams.syncLimit}: 64 KiB. */
+export const DEFAULT_SYNC_LIMIT = 64 * 1024;
 
-// ---- the process-wide limit -----------------------------------------------------------
-
-/** One zlib operation waiting for a slot; `start` is cleared once started or cancelled. */
-interface QueuedJob {
-  start: (() => void) | null;
-  next: QueuedJob | null;
-}
-
-let concurrency = DEFAULT_ZLIB_CONCURRENCY;
-let running = 0;
-let queueHead: QueuedJob | null = null;
-let queueTail: QueuedJob | null = null;
-
-/**
- * Sets how many zlib operations may run at once in this process (default
- * {@link DEFAULT_ZLIB_CONCURRENCY}); waiting operations start in the order they were asked for.
- */
-export function setZlibConcurrency(limit: number): void {
-  if (!Number.isInteger(limit) || limit < 1)
-    throw new RangeError(`zlib concurrency must be a positive integer, got ${limit}`);
-  concurrency = limit;
-  startQueuedJobs();
-}
-
-/** How many zlib operations run and wait now (diagnostics). */
-export function zlibJobCounts(): { running: number; queued: number } {
-  let queued = 0;
-  for (let job = queueHead; job; job = job.next) if (job.start) queued++;
-  return { running, queued };
-}
-
-function enqueueJob(job: QueuedJob): void {
-  if (queueTail) queueTail.next = job;
-  else queueHead = job;
-  queueTail = job;
-  startQueuedJobs();
-}
-
-function startQueuedJobs(): void {
-  while (running < concurrency && queueHead) {
-    const job = queueHead;
-    queueHead = job.next;
-    if (!queueHead) queueTail = null;
-    job.next = null;
-    const start = job.start;
-    if (!start) continue; // cancelled while it waited
-    job.start = null;
-    running++;
-    start();
-  }
-}
-
-function releaseSlot(): void {
-  running--;
-  startQueuedJobs();
-}
+export type { ZlibCompressor } from './zlib-compressor.js';
 
 // ---- one zlib stream --------------------------------------------------------------------
 
@@ -210,7 +158,12 @@ export function createZlibCompressor(params: ZlibCompressorParams): ZlibCompress
   const memLevel = params.memLevel ?? DEFAULT_MEM_LEVEL;
   if (!Number.isInteger(memLevel) || memLevel < 1 || memLevel > 9)
     throw new RangeError(`memLevel must be an integer from 1 to 9, got ${String(memLevel)}`);
-  return new ZlibMessageCompressor({
+  const syncLimit = params.syncLimit ?? DEFAULT_SYNC_LIMIT;
+  if (!Number.isInteger(syncLimit) || syncLimit < 0)
+    throw new RangeError(`syncLimit must be a non-negative integer, got ${String(syncLimit)}`);
+  if (params.engine !== undefined && params.engine !== 'native' && params.engine !== 'streams')
+    throw new TypeError(`engine must be 'native' or 'streams', got ${String(params.engine)}`);
+  const settings: EngineSettings = {
     deflateBits: ownBits,
     // zlib accepts 8 for raw inflate, but zlib-based peers (Node's DeflateRaw among them)
     // compress with 9 when 8 was agreed; a larger window decodes every smaller one.
@@ -218,7 +171,10 @@ export function createZlibCompressor(params: ZlibCompressorParams): ZlibCompress
     memLevel,
     deflateNoContextTakeover: server ? params.serverNoContextTakeover : params.clientNoContextTakeover,
     inflateNoContextTakeover: server ? params.clientNoContextTakeover : params.serverNoContextTakeover,
-  });
+  };
+  if (params.engine !== 'streams' && nativeZlibUsable())
+    return new NativeMessageCompressor({ ...settings, syncLimit });
+  return new ZlibMessageCompressor(settings);
 }
 
 interface EngineSettings {
@@ -362,20 +318,3 @@ class ZlibMessageCompressor implements ZlibCompressor {
 }
 
 type Work = (finish: <T>(done: (result: T) => void, result: T) => void) => void;
-
-/** RFC 7692 §7.2.1: remove the 00 00 ff ff a sync flush ends with. */
-function stripSyncTail(output: Buffer): DeflateResult {
-  const n = output.length;
-  if (
-    n >= 4 &&
-    output[n - 4] === 0 &&
-    output[n - 3] === 0 &&
-    output[n - 2] === 0xff &&
-    output[n - 1] === 0xff
-  )
-    return { ok: true, data: output.subarray(0, n - 4) };
-  // zlib emits nothing for a repeated flush with no input; RFC 7692 §7.2.1 then appends an
-  // empty stored block (00 00 00 ff ff), which becomes 00 once its tail is removed.
-  if (n === 0) return { ok: true, data: new Uint8Array([0x00]) };
-  return { ok: false, error: new Error('zlib output did not end with a sync flush block') };
-}

@@ -35,6 +35,14 @@ const MIN_COMPRESSOR_WINDOW_BITS = 9;
  */
 export interface DeflateOptions {
   /**
+   * The defaults the other options start from. `'lean'` (the default): window bits 13 both ways
+   * and memLevel 5, each window limited where RFC 7692 §7.1.2 lets it be (a server states its own
+   * window unasked and limits the client's only when the offer carries `client_max_window_bits`;
+   * a client asks for the server's in a first offer and falls back to a second without it).
+   * `'ws'`: ws's and zlib's, window bits 15 and memLevel 8, as `wasmws/ws` uses.
+   */
+  preset?: 'lean' | 'ws';
+  /**
    * Server: reset the compression context after every message sent (always announced). Client:
    * ask the server to do so. Default false.
    */
@@ -47,18 +55,24 @@ export interface DeflateOptions {
   clientNoContextTakeover?: boolean;
   /**
    * The server compressor's LZ77 window, 8..15 (2^n bytes). Server: compress with at most this
-   * (8 counts as 9, zlib's smallest). Client: ask the server to stay within it. Default 15.
+   * (8 counts as 9, zlib's smallest). Client: ask the server to stay within it (below 15, a
+   * server that does not accept it fails the handshake, unless the window is the lean preset's,
+   * which is only a preference). Default 13 (`preset: 'ws'`: 15).
    */
   serverMaxWindowBits?: number;
   /**
-   * The client compressor's LZ77 window, 8..15. Server: ask the client to stay within it; below 15,
-   * an offer that cannot be limited (no `client_max_window_bits`) is declined. Client: compress
-   * with at most this (8 counts as 9) and say so in the offer. Default 15.
+   * The client compressor's LZ77 window, 8..15. Server: ask the client to stay within it; when set
+   * below 15, an offer that cannot be limited (no `client_max_window_bits`) is declined, as ws
+   * does, while the lean preset's 13 then lets the client use 15. Client: compress with at most
+   * this (8 counts as 9) and say so in the offer. Default 13 (`preset: 'ws'`: 15).
    */
   clientMaxWindowBits?: number;
   /** Messages smaller than this many bytes are sent uncompressed. Default 1024. */
   threshold?: number;
-  /** zlib's memLevel for our compressor, 1..9: memory against speed. Default 8. */
+  /**
+   * zlib's memLevel for our compressor, 1..9: memory against speed, while a connection keeps a
+   * compressor of its own (it sends often). Default 5 (`preset: 'ws'`: 8).
+   */
   memLevel?: number;
   /** How many zlib jobs may run at once in the process. Default 10. */
   concurrency?: number;
@@ -66,6 +80,7 @@ export interface DeflateOptions {
 
 /** {@link DeflateOptions} with every default applied, as {@link resolveDeflateOptions} returns them. */
 export interface ResolvedDeflateOptions {
+  readonly preset: 'lean' | 'ws';
   readonly serverNoContextTakeover: boolean;
   readonly clientNoContextTakeover: boolean;
   readonly serverMaxWindowBits: number;
@@ -73,19 +88,40 @@ export interface ResolvedDeflateOptions {
   readonly threshold: number;
   readonly memLevel: number;
   readonly concurrency: number;
+  /**
+   * The window bits are preferences, not demands (the lean preset's, not set by the user): a
+   * server accepts an offer without `client_max_window_bits` (the client then uses 15); a client
+   * also offers without `server_max_window_bits` and accepts an answer without it.
+   */
+  readonly preferredServerWindow: boolean;
+  readonly preferredClientWindow: boolean;
 }
 
-// Defaults follow ws, which uses zlib's own: a 15-bit window and memLevel 8 (about 256 KiB per
-// compressor and 44 KiB per inflater with context takeover). They are the safe choice for ratio
-// and interop; the engine may lower them once memory per connection has been measured.
-const DEFAULTS: ResolvedDeflateOptions = {
+// The lean preset, measured (README, permessage-deflate): with window bits 13 an idle connection
+// holds about a quarter of what ws's 15 costs, for output 10-15 % larger than ws's on JSON
+// (12 bits: 30 % larger). memLevel only matters while a connection keeps its own compressor.
+const LEAN: ResolvedDeflateOptions = {
+  preset: 'lean',
   serverNoContextTakeover: false,
   clientNoContextTakeover: false,
+  serverMaxWindowBits: 13,
+  clientMaxWindowBits: 13,
+  threshold: 1024,
+  memLevel: 5,
+  concurrency: 10,
+  preferredServerWindow: true,
+  preferredClientWindow: true,
+};
+
+// ws's defaults, which are zlib's own: a 15-bit window and memLevel 8.
+const WS: ResolvedDeflateOptions = {
+  ...LEAN,
+  preset: 'ws',
   serverMaxWindowBits: MAX_WINDOW_BITS,
   clientMaxWindowBits: MAX_WINDOW_BITS,
-  threshold: 1024,
   memLevel: 8,
-  concurrency: 10,
+  preferredServerWindow: false,
+  preferredClientWindow: false,
 };
 
 /**
@@ -130,39 +166,51 @@ export type DeflateResponseResult =
  *   of range. The message names the option.
  */
 export function resolveDeflateOptions(value: true | DeflateOptions): ResolvedDeflateOptions {
-  if (value === true) return DEFAULTS;
+  if (value === true) return LEAN;
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TypeError('deflate must be true or an options object');
   }
   for (const key of Object.keys(value)) {
-    if (!(key in DEFAULTS)) throw new TypeError(`Unknown deflate option ${JSON.stringify(key)}`);
+    if (!(key in LEAN)) throw new TypeError(`Unknown deflate option ${JSON.stringify(key)}`);
   }
+  if (value.preset !== undefined && value.preset !== 'lean' && value.preset !== 'ws') {
+    throw new TypeError("deflate.preset must be 'lean' or 'ws'");
+  }
+  const base = value.preset === 'ws' ? WS : LEAN;
   return {
-    serverNoContextTakeover: booleanOption(value, 'serverNoContextTakeover'),
-    clientNoContextTakeover: booleanOption(value, 'clientNoContextTakeover'),
-    serverMaxWindowBits: integerOption(value, 'serverMaxWindowBits', MIN_WINDOW_BITS, MAX_WINDOW_BITS),
-    clientMaxWindowBits: integerOption(value, 'clientMaxWindowBits', MIN_WINDOW_BITS, MAX_WINDOW_BITS),
-    threshold: integerOption(value, 'threshold', 0, Number.MAX_SAFE_INTEGER),
-    memLevel: integerOption(value, 'memLevel', 1, 9),
-    concurrency: integerOption(value, 'concurrency', 1, Number.MAX_SAFE_INTEGER),
+    preset: base.preset,
+    serverNoContextTakeover: booleanOption(base, value, 'serverNoContextTakeover'),
+    clientNoContextTakeover: booleanOption(base, value, 'clientNoContextTakeover'),
+    serverMaxWindowBits: integerOption(base, value, 'serverMaxWindowBits', MIN_WINDOW_BITS, MAX_WINDOW_BITS),
+    clientMaxWindowBits: integerOption(base, value, 'clientMaxWindowBits', MIN_WINDOW_BITS, MAX_WINDOW_BITS),
+    threshold: integerOption(base, value, 'threshold', 0, Number.MAX_SAFE_INTEGER),
+    memLevel: integerOption(base, value, 'memLevel', 1, 9),
+    concurrency: integerOption(base, value, 'concurrency', 1, Number.MAX_SAFE_INTEGER),
+    preferredServerWindow: base.preferredServerWindow && value.serverMaxWindowBits === undefined,
+    preferredClientWindow: base.preferredClientWindow && value.clientMaxWindowBits === undefined,
   };
 }
 
-function booleanOption(options: DeflateOptions, name: 'serverNoContextTakeover' | 'clientNoContextTakeover') {
+function booleanOption(
+  base: ResolvedDeflateOptions,
+  options: DeflateOptions,
+  name: 'serverNoContextTakeover' | 'clientNoContextTakeover',
+) {
   const value = options[name];
-  if (value === undefined) return DEFAULTS[name];
+  if (value === undefined) return base[name];
   if (typeof value !== 'boolean') throw new TypeError(`deflate.${name} must be a boolean`);
   return value;
 }
 
 function integerOption(
+  base: ResolvedDeflateOptions,
   options: DeflateOptions,
   name: 'serverMaxWindowBits' | 'clientMaxWindowBits' | 'threshold' | 'memLevel' | 'concurrency',
   min: number,
   max: number,
 ): number {
   const value = options[name];
-  if (value === undefined) return DEFAULTS[name];
+  if (value === undefined) return base[name];
   if (typeof value !== 'number' || !Number.isInteger(value)) {
     throw new TypeError(`deflate.${name} must be an integer`);
   }
@@ -300,7 +348,8 @@ function answerOffer(
   // RFC 7692 §7.1.2.2: the response may carry client_max_window_bits only if the offer did.
   let clientBits = MAX_WINDOW_BITS;
   if (offer.clientMaxWindowBits === undefined) {
-    if (options.clientMaxWindowBits < MAX_WINDOW_BITS) {
+    // A preferred window (the lean preset's) gives way: the client then uses up to 15.
+    if (options.clientMaxWindowBits < MAX_WINDOW_BITS && !options.preferredClientWindow) {
       return {
         ok: false,
         reason: `no ${CLIENT_MAX_WINDOW_BITS} to limit the client to ${options.clientMaxWindowBits}`,
@@ -347,24 +396,27 @@ function ownClientBits(options: ResolvedDeflateOptions): number {
  *
  * Always carries `client_max_window_bits` (bare, or with our window when below 15) so the server
  * may limit us; `server_max_window_bits` when `serverMaxWindowBits` is below 15 (8 is fine: our
- * inflater copes with any window); the no-context-takeover flags that are set.
+ * inflater copes with any window); the no-context-takeover flags that are set. When the server's
+ * window is only a preference (the lean preset), a second offer without `server_max_window_bits`
+ * follows the first.
  *
  * @param options - resolved options ({@link resolveDeflateOptions}).
- * @returns one extension element, e.g. `permessage-deflate; client_max_window_bits`.
+ * @returns one or two extension elements, e.g.
+ *   `permessage-deflate; server_max_window_bits=13; client_max_window_bits=13, permessage-deflate; client_max_window_bits=13`.
  */
 export function buildDeflateOffer(options: ResolvedDeflateOptions): string {
-  let value = PERMESSAGE_DEFLATE;
-  if (options.serverNoContextTakeover) value += `; ${SERVER_NO_CONTEXT_TAKEOVER}`;
-  if (options.clientNoContextTakeover) value += `; ${CLIENT_NO_CONTEXT_TAKEOVER}`;
-  if (options.serverMaxWindowBits < MAX_WINDOW_BITS) {
-    value += `; ${SERVER_MAX_WINDOW_BITS}=${options.serverMaxWindowBits}`;
-  }
+  let common = PERMESSAGE_DEFLATE;
+  if (options.serverNoContextTakeover) common += `; ${SERVER_NO_CONTEXT_TAKEOVER}`;
+  if (options.clientNoContextTakeover) common += `; ${CLIENT_NO_CONTEXT_TAKEOVER}`;
   const clientBits = ownClientBits(options);
-  value +=
+  const clientParam =
     clientBits < MAX_WINDOW_BITS
       ? `; ${CLIENT_MAX_WINDOW_BITS}=${clientBits}`
       : `; ${CLIENT_MAX_WINDOW_BITS}`;
-  return value;
+  if (options.serverMaxWindowBits >= MAX_WINDOW_BITS) return common + clientParam;
+  const limited = `${common}; ${SERVER_MAX_WINDOW_BITS}=${options.serverMaxWindowBits}${clientParam}`;
+  // RFC 7692 §5: offers in order of preference; a server that cannot limit its window takes the second.
+  return options.preferredServerWindow ? `${limited}, ${common}${clientParam}` : limited;
 }
 
 /**
@@ -411,7 +463,8 @@ export function acceptDeflateResponse(
   }
 
   let serverBits = MAX_WINDOW_BITS;
-  const offeredServerBits = options.serverMaxWindowBits < MAX_WINDOW_BITS;
+  // With a preferred window the second offer had no server_max_window_bits: any answer is allowed.
+  const offeredServerBits = options.serverMaxWindowBits < MAX_WINDOW_BITS && !options.preferredServerWindow;
   if (response.serverMaxWindowBits === undefined) {
     // RFC 7692 §7.1.2.1: accepting our limit means answering it; without it the server uses 15.
     if (offeredServerBits) {

@@ -32,6 +32,10 @@ export class CompressedSends {
   private queuedBytes = 0;
   private deflating = false;
   private closed = false;
+  /** A pump is running (a sync deflate's callback must not start another). */
+  private pumping = false;
+  /** A message waited for zlib past the call that queued it: say `drained` once the queue empties. */
+  private waited = false;
 
   constructor(
     private readonly engine: ProtocolEngine,
@@ -80,8 +84,26 @@ export class CompressedSends {
     this.queuedBytes = 0;
   }
 
-  /** Hands the queue's head to zlib, or straight to the protocol when it needs no zlib. */
+  /**
+   * Hands the queue's head to zlib, or straight to the protocol when it needs no zlib. A deflate
+   * may call back before it returns (the engine's sync path): that nested pump is left to this
+   * loop, and `drained` is said only if a message had to wait for a later turn.
+   */
   private pump(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      this.pumpQueue();
+    } finally {
+      this.pumping = false;
+    }
+    if (!this.deflating && !this.closed && this.queue.length === 0 && this.waited) {
+      this.waited = false;
+      this.owner.drained();
+    }
+  }
+
+  private pumpQueue(): void {
     while (!this.deflating && !this.closed && this.queue.length > 0) {
       const head = this.queue[0]!;
       if (!head.compress) {
@@ -93,8 +115,8 @@ export class CompressedSends {
       }
       this.deflating = true;
       this.compression.compressor.deflate(head.data, (result) => this.deflated(result));
+      if (this.deflating) this.waited = true;
     }
-    if (!this.deflating && !this.closed && this.queue.length === 0) this.owner.drained();
   }
 
   private deflated(result: DeflateResult): void {

@@ -439,6 +439,8 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private inflated(result: InflateResult, isBinary: boolean): void {
     if (this.transportClosed) return;
     this.inflating = false;
+    // Called back before inflate() returned (the engine's sync path): the turn that asked goes on.
+    const outer = this.inTurn;
     this.inTurn = true;
     try {
       if (!result.ok) {
@@ -462,7 +464,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
         else this.deliverMessage(text, false);
       }
     } finally {
-      this.inTurn = false;
+      this.inTurn = outer;
     }
     this.resumeEvents();
   }

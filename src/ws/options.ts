@@ -28,29 +28,14 @@ export interface PerMessageDeflateOptions {
   zlibInflateOptions?: object;
 }
 
-/**
- * ws's deflate defaults, given to the engine in full so that wasmws/ws keeps them whatever the
- * engine's own defaults are: context takeover both ways, 15-bit windows, 1 KiB threshold, zlib's
- * memLevel 8, 10 zlib jobs at once.
- */
-const WS_DEFLATE_DEFAULTS: Readonly<Required<DeflateOptions>> = Object.freeze({
-  serverNoContextTakeover: false,
-  clientNoContextTakeover: false,
-  serverMaxWindowBits: 15,
-  clientMaxWindowBits: 15,
-  threshold: 1024,
-  memLevel: 8,
-  concurrency: 10,
-});
+const WS_DEFAULTS: DeflateOptions = { preset: 'ws' };
 
-/** `perMessageDeflate` as the engine's `deflate` option, ws's defaults filled in. */
-export function deflateOption(
-  value: boolean | PerMessageDeflateOptions | undefined,
-  fallback: boolean,
-): false | DeflateOptions {
-  if (value === undefined) value = fallback;
-  if (typeof value !== 'object' || value === null) return value === true ? { ...WS_DEFLATE_DEFAULTS } : false;
-  const deflate: DeflateOptions = { ...WS_DEFLATE_DEFAULTS };
+/** `perMessageDeflate` as the engine's `deflate` option. */
+export function deflateOption(value: boolean | PerMessageDeflateOptions | undefined, fallback: boolean) {
+  // ws's own defaults (window bits 15, memLevel 8), not the engine's lean ones.
+  if (value === undefined) return fallback && WS_DEFAULTS;
+  if (typeof value !== 'object' || value === null) return value === true && WS_DEFAULTS;
+  const deflate: DeflateOptions = { preset: 'ws' };
   if (value.serverNoContextTakeover !== undefined)
     deflate.serverNoContextTakeover = value.serverNoContextTakeover;
   if (value.clientNoContextTakeover !== undefined)

@@ -1,7 +1,6 @@
 // The session's callbacks for a wasmws/ws WebSocket, and ws's rule for listener exceptions:
 // they are thrown uncaught on the next tick, never handed to the session (whose policy is 1011).
 import type { Handler, Session } from '../session/types.js';
-import type { WebSocket } from './websocket.js';
 
 export const kOpen = Symbol('wasmws.ws.open');
 export const kMessage = Symbol('wasmws.ws.message');
@@ -9,13 +8,22 @@ export const kControl = Symbol('wasmws.ws.control');
 export const kError = Symbol('wasmws.ws.error');
 export const kClosed = Symbol('wasmws.ws.closed');
 
+/** What a wasmws/ws WebSocket takes from its session (symbol-keyed, so not part of its public surface). */
+export interface SessionEventsTarget {
+  [kOpen](session: Session): void;
+  [kMessage](data: string | Uint8Array, isBinary: boolean): void;
+  [kControl](kind: 'ping' | 'pong', data: Uint8Array): void;
+  [kError](error: Error): void;
+  [kClosed](code: number, reason: string): void;
+}
+
 /**
  * The session's callbacks, one small object per connection. A listener's exception never reaches
  * the session (whose policy is to close with 1011): as with ws it is thrown again on the next
  * tick, uncaught, once the session's turn is over and its state is consistent.
  */
 export class SessionEvents implements Handler {
-  constructor(private readonly ws: WebSocket) {}
+  constructor(private readonly ws: SessionEventsTarget) {}
   open(session: Session): void {
     try {
       this.ws[kOpen](session);

@@ -180,8 +180,9 @@ describe('wasmws connect against a server that reports what it received', () => 
       authorization: `Basic ${Buffer.from('alice:s3cret').toString('base64')}`,
       origin: 'http://o.example',
       test: '1',
-      // permessage-deflate is offered unless --no-deflate.
-      extensions: 'permessage-deflate; client_max_window_bits',
+      // permessage-deflate is offered unless --no-deflate, with the lean windows first.
+      extensions:
+        'permessage-deflate; server_max_window_bits=13; client_max_window_bits=13, permessage-deflate; client_max_window_bits=13',
     });
     expect(pong).toBe('< got pong hi');
     expect(result.err).toMatch(/\(protocol v9\)\n\* closed 1000 bye\n$/);

@@ -20,27 +20,44 @@ function agreed(changes: Partial<NegotiatedDeflate> = {}): NegotiatedDeflate {
   return { ...DEFAULT_AGREEMENT, ...changes };
 }
 
+// The negotiation rules are tested from ws's defaults (preset 'ws'); the lean preset has its own block.
+function wsOptions(options: DeflateOptions = {}) {
+  return resolveDeflateOptions({ preset: 'ws', ...options });
+}
+
 function serverAnswer(header: string | string[], options: DeflateOptions = {}) {
-  return acceptDeflateOffer(header, resolveDeflateOptions(options));
+  return acceptDeflateOffer(header, wsOptions(options));
 }
 
 function clientReading(header: string | string[], options: DeflateOptions = {}) {
-  return acceptDeflateResponse(header, resolveDeflateOptions(options));
+  return acceptDeflateResponse(header, wsOptions(options));
 }
 
 describe('resolveDeflateOptions', () => {
-  it('applies the defaults for true and for an empty object', () => {
-    const defaults = {
+  it("applies the lean defaults for true and for an empty object, ws's with preset ws", () => {
+    const lean = {
+      preset: 'lean',
       serverNoContextTakeover: false,
       clientNoContextTakeover: false,
+      serverMaxWindowBits: 13,
+      clientMaxWindowBits: 13,
+      threshold: 1024,
+      memLevel: 5,
+      concurrency: 10,
+      preferredServerWindow: true,
+      preferredClientWindow: true,
+    };
+    expect(resolveDeflateOptions(true)).toEqual(lean);
+    expect(resolveDeflateOptions({})).toEqual(lean);
+    expect(resolveDeflateOptions({ preset: 'ws' })).toEqual({
+      ...lean,
+      preset: 'ws',
       serverMaxWindowBits: 15,
       clientMaxWindowBits: 15,
-      threshold: 1024,
       memLevel: 8,
-      concurrency: 10,
-    };
-    expect(resolveDeflateOptions(true)).toEqual(defaults);
-    expect(resolveDeflateOptions({})).toEqual(defaults);
+      preferredServerWindow: false,
+      preferredClientWindow: false,
+    });
   });
 
   it('keeps what is given', () => {
@@ -55,6 +72,7 @@ describe('resolveDeflateOptions', () => {
         concurrency: 1,
       }),
     ).toEqual({
+      preset: 'lean',
       serverNoContextTakeover: true,
       clientNoContextTakeover: true,
       serverMaxWindowBits: 8,
@@ -62,6 +80,9 @@ describe('resolveDeflateOptions', () => {
       threshold: 0,
       memLevel: 1,
       concurrency: 1,
+      // Set by the user: demands, not preferences.
+      preferredServerWindow: false,
+      preferredClientWindow: false,
     });
   });
 
@@ -95,6 +116,7 @@ describe('resolveDeflateOptions', () => {
     ['memLevel 0', { memLevel: 0 }, RangeError, /deflate\.memLevel must be between 1 and 9/],
     ['memLevel 10', { memLevel: 10 }, RangeError, /deflate\.memLevel must be between 1 and 9/],
     ['concurrency 0', { concurrency: 0 }, RangeError, /deflate\.concurrency must be at least 1/],
+    ['an unknown preset', { preset: 'zlib' }, TypeError, /deflate\.preset must be 'lean' or 'ws'/],
   ])('rejects %s', (_name, value, kind, message) => {
     expect(() => resolveDeflateOptions(value as DeflateOptions)).toThrow(kind);
     expect(() => resolveDeflateOptions(value as DeflateOptions)).toThrow(message);
@@ -421,17 +443,17 @@ describe('buildDeflateOffer (client)', () => {
       'permessage-deflate; server_no_context_takeover; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits=12',
     ],
   ])('offers %s', (_name, options, offer) => {
-    expect(buildDeflateOffer(resolveDeflateOptions(options))).toBe(offer);
+    expect(buildDeflateOffer(wsOptions(options))).toBe(offer);
   });
 
   it('makes an offer our own server accepts as offered', () => {
-    const options = resolveDeflateOptions({
+    const options = wsOptions({
       serverNoContextTakeover: true,
       clientNoContextTakeover: true,
       serverMaxWindowBits: 10,
       clientMaxWindowBits: 12,
     });
-    const answer = acceptDeflateOffer(buildDeflateOffer(options), resolveDeflateOptions(true));
+    const answer = acceptDeflateOffer(buildDeflateOffer(options), wsOptions());
     const negotiated = {
       serverNoContextTakeover: true,
       clientNoContextTakeover: true,
@@ -625,6 +647,83 @@ describe('acceptDeflateResponse (client)', () => {
       ok: false,
       reason:
         'Invalid permessage-deflate response: client_max_window_bits=8 cannot be honoured (zlib compresses with 9)',
+    });
+  });
+});
+
+describe('the lean preset (the default)', () => {
+  const lean = resolveDeflateOptions(true);
+
+  it.each<[string, string, string, NegotiatedDeflate]>([
+    // What every browser sends: both windows limited to 13.
+    [
+      'a bare client_max_window_bits',
+      'permessage-deflate; client_max_window_bits',
+      'permessage-deflate; server_max_window_bits=13; client_max_window_bits=13',
+      agreed({ serverMaxWindowBits: 13, clientMaxWindowBits: 13 }),
+    ],
+    // RFC 7692 §7.1.2.2: without the parameter the client may use 15; we still state our own.
+    [
+      'an offer that cannot limit the client',
+      'permessage-deflate',
+      'permessage-deflate; server_max_window_bits=13',
+      agreed({ serverMaxWindowBits: 13 }),
+    ],
+    [
+      'smaller windows offered, kept',
+      'permessage-deflate; server_max_window_bits=10; client_max_window_bits=9',
+      'permessage-deflate; server_max_window_bits=10; client_max_window_bits=9',
+      agreed({ serverMaxWindowBits: 10, clientMaxWindowBits: 9 }),
+    ],
+  ])('a server answers %s', (_name, offer, response, negotiated) => {
+    expect(acceptDeflateOffer(offer, lean)).toEqual({ ok: true, response, negotiated });
+  });
+
+  it('a server with clientMaxWindowBits set declines an offer that cannot limit the client (as ws does)', () => {
+    const answer = acceptDeflateOffer(
+      'permessage-deflate',
+      resolveDeflateOptions({ clientMaxWindowBits: 13 }),
+    );
+    expect(answer).toMatchObject({ ok: true, response: null });
+  });
+
+  it('a client offers the limited windows first and the unlimited server window second', () => {
+    expect(buildDeflateOffer(lean)).toBe(
+      'permessage-deflate; server_max_window_bits=13; client_max_window_bits=13, permessage-deflate; client_max_window_bits=13',
+    );
+  });
+
+  it.each<[string, string, NegotiatedDeflate]>([
+    [
+      'the first offer accepted',
+      'permessage-deflate; server_max_window_bits=13; client_max_window_bits=13',
+      agreed({ serverMaxWindowBits: 13, clientMaxWindowBits: 13 }),
+    ],
+    ['the second offer accepted', 'permessage-deflate', agreed({ clientMaxWindowBits: 13 })],
+    [
+      'the second offer, with a server window stated unasked',
+      'permessage-deflate; server_max_window_bits=14',
+      agreed({ serverMaxWindowBits: 14, clientMaxWindowBits: 13 }),
+    ],
+  ])('a client reads %s', (_name, response, negotiated) => {
+    expect(acceptDeflateResponse(response, lean)).toEqual({ ok: true, negotiated });
+  });
+
+  it('a client that set serverMaxWindowBits itself still fails an answer without it', () => {
+    const strict = resolveDeflateOptions({ serverMaxWindowBits: 13 });
+    expect(buildDeflateOffer(strict)).toBe(
+      'permessage-deflate; server_max_window_bits=13; client_max_window_bits=13',
+    );
+    expect(acceptDeflateResponse('permessage-deflate', strict)).toMatchObject({ ok: false });
+  });
+
+  it('our lean client and our lean server agree on 13 both ways', () => {
+    const answer = acceptDeflateOffer(buildDeflateOffer(lean), lean);
+    expect(answer).toMatchObject({ ok: true });
+    if (!answer.ok || answer.response === null) throw new Error('declined');
+    expect(acceptDeflateResponse(answer.response, lean)).toEqual({
+      ok: true,
+      negotiated: agreed({ serverMaxWindowBits: 13, clientMaxWindowBits: 13 }),
     });
   });
 });
