@@ -15,7 +15,7 @@ const CONNECTIONS = 2000;
 /** Opened and dropped first, so code loaded and caches filled on first use count as "before". */
 const WARM_UP = 100;
 /**
- * Measured on Node 20 (2,000 connections, runs on a loaded 2-core machine): 1,940-2,170 B with
+ * Measured on Node 20 (2,000 connections, runs on a loaded 2-core machine): 1,810-2,170 B with
  * createServer, 1,890-2,150 B with handleUpgrade; about 2,900 B for both before the parser was
  * made on the first bytes and the handshake kept less (ws: about 2,450-2,550 B, measured the same
  * way). Runs vary by about 200 B (hash tables growing, what the last GC promoted); the bound
