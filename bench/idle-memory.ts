@@ -7,6 +7,7 @@
 //
 //   node --expose-gc dist/bench/idle-memory.js [--connections=10000] [--rounds=3]
 //     [--kinds=ours,upgrade,face,ws] [--settle=2000] [--snapshot [--keep-snapshots]]
+//     [--server-flags='--max-semi-space-size=64 ...'] (node flags for the server processes)
 //
 // A kind may name another build: `ours@/path/to/dist` loads that checkout's dist/src (a
 // before/after pair in one run). `--snapshot` also writes a heap snapshot of each server
@@ -215,11 +216,12 @@ async function measure(
   settleMs: number,
   snapshot: boolean,
   keep: boolean,
+  serverFlags: string[],
 ): Promise<Measured> {
   const [kind, root] = spec.split('@') as [Kind, string | undefined];
   const rootArg = root === undefined ? OWN_ROOT.href : pathToFileURL(`${root.replace(/\/$/, '')}/`).href;
   const { child: server, ready } = await Child.start(SCRIPT, ['serve', kind, rootArg], {
-    execArgv: ['--expose-gc'],
+    execArgv: ['--expose-gc', ...serverFlags],
   });
   const { child: clients } = await Child.start(LOAD_SCRIPT, []);
   try {
@@ -286,12 +288,14 @@ async function main(): Promise<void> {
       settle: { type: 'string', default: '2000' },
       snapshot: { type: 'boolean', default: false },
       'keep-snapshots': { type: 'boolean', default: false },
+      'server-flags': { type: 'string', default: '' },
     },
   });
   const count = Number(values.connections);
   const rounds = Number(values.rounds);
   const settle = Number(values.settle);
   const specs = values.kinds.split(',');
+  const serverFlags = values['server-flags'].split(' ').filter((flag) => flag !== '');
   for (const spec of specs) {
     if (!KINDS.includes(spec.split('@')[0] as Kind))
       throw new TypeError(`unknown kind ${spec}; one of ${KINDS.join(', ')}`);
@@ -306,6 +310,7 @@ async function main(): Promise<void> {
         settle,
         values.snapshot && round === 0,
         values['keep-snapshots'],
+        serverFlags,
       );
       results.get(spec)!.push(measured);
       process.stderr.write(

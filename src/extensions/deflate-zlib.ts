@@ -10,7 +10,7 @@
 //   moment the total passes `maxBytes`: a bomb costs at most maxBytes + one chunk.
 // Thread-pool work of either takes a slot of one process-wide FIFO limit (zlib-jobs.ts).
 import { constants, createDeflateRaw, createInflateRaw, type DeflateRaw, type InflateRaw } from 'node:zlib';
-import type { DeflateResult, InflateResult, MessageCompressor } from '../session/compression.js';
+import type { DeflateResult, InflateResult } from '../session/compression.js';
 import { NativeMessageCompressor, stripSyncTail } from './deflate-native.js';
 import type { ZlibCompressor } from './zlib-compressor.js';
 import { nativeZlibUsable } from './zlib-handle.js';

@@ -14,6 +14,7 @@ export const KEY_BYTES = 16;
 
 // RFC 6455 §1.3: the GUID appended to the key before hashing.
 const WEBSOCKET_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const utf8 = new TextEncoder();
 
 /**
  * Tells whether a `Sec-WebSocket-Key` is base64 (padded, canonical) of exactly 16 bytes.
@@ -32,5 +33,5 @@ export function isWellFormedKey(key: string): boolean {
  * @returns the accept value, e.g. `s3pPLMBiTxaQ9kYGzzhZRbK+xOo=` for `dGhlIHNhbXBsZSBub25jZQ==`.
  */
 export function computeAccept(key: string): string {
-  return encodeBase64(sha1(new TextEncoder().encode(key + WEBSOCKET_GUID)));
+  return encodeBase64(sha1(utf8.encode(key + WEBSOCKET_GUID)));
 }

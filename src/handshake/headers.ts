@@ -218,3 +218,52 @@ export function trimOws(text: string): string {
 function isOwsChar(code: number): boolean {
   return code === 0x20 || code === 0x09;
 }
+
+// Header names and values most WebSocket requests carry, kept once: the headers live as long
+// as the session (`session.handshake.headers`), so these are not fresh strings per connection.
+const COMMON_HEADER_STRINGS = new Map(
+  [
+    'host',
+    'upgrade',
+    'connection',
+    'origin',
+    'user-agent',
+    'sec-websocket-key',
+    'sec-websocket-version',
+    'sec-websocket-protocol',
+    'sec-websocket-extensions',
+    'cache-control',
+    'pragma',
+    'accept-encoding',
+    'accept-language',
+    'websocket',
+    'Upgrade',
+    'keep-alive, Upgrade',
+    '13',
+    'no-cache',
+    'permessage-deflate; client_max_window_bits',
+  ].map((text) => [text, text]),
+);
+
+/**
+ * The shared copy of a usual header name or value, or undefined for any other text.
+ *
+ * @param text - a lower-case name or a value.
+ */
+export function sharedHeaderString(text: string): string | undefined {
+  return COMMON_HEADER_STRINGS.get(text);
+}
+
+/**
+ * Swaps a header map's usual values for their shared copies (the same text), in place: node
+ * gives each request fresh strings, and a session keeps its request's headers.
+ *
+ * @param headers - the map, changed in place.
+ */
+export function shareCommonHeaderValues(headers: HeaderMap): void {
+  for (const name in headers) {
+    const value = headers[name];
+    const shared = typeof value === 'string' ? COMMON_HEADER_STRINGS.get(value) : undefined;
+    if (shared !== undefined) headers[name] = shared;
+  }
+}

@@ -12,7 +12,7 @@ import {
   LF,
   latin1Text,
 } from './head-bytes.js';
-import { appendHeaderValue, type HeaderMap, parseFieldLine } from './headers.js';
+import { appendHeaderValue, type HeaderMap, parseFieldLine, sharedHeaderString } from './headers.js';
 import { TCHAR_PATTERN } from './http-token.js';
 
 /** A request head that follows the grammar. The semantics (GET, Upgrade, …) are checked later. */
@@ -165,8 +165,8 @@ export class RequestHeadReader {
     const lowered = field.name.toLowerCase();
     appendHeaderValue(
       this.headers,
-      COMMON_STRINGS.get(lowered) ?? lowered,
-      COMMON_STRINGS.get(field.value) ?? detached(field.value, text, bytes, start),
+      sharedHeaderString(lowered) ?? lowered,
+      sharedHeaderString(field.value) ?? detached(field.value, text, bytes, start),
     );
     return null;
   }
@@ -212,27 +212,3 @@ function pathOf(target: string): string | null {
   if (rest === '') return '/';
   return rest.startsWith('/') ? rest : rest.startsWith('?') ? `/${rest}` : null;
 }
-
-const COMMON_STRINGS = new Map(
-  [
-    'host',
-    'upgrade',
-    'connection',
-    'origin',
-    'user-agent',
-    'sec-websocket-key',
-    'sec-websocket-version',
-    'sec-websocket-protocol',
-    'sec-websocket-extensions',
-    'cache-control',
-    'pragma',
-    'accept-encoding',
-    'accept-language',
-    'websocket',
-    'Upgrade',
-    'keep-alive, Upgrade',
-    '13',
-    'no-cache',
-    'permessage-deflate; client_max_window_bits',
-  ].map((text) => [text, text]),
-);

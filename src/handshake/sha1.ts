@@ -11,6 +11,13 @@ export const SHA1_DIGEST_LENGTH = 20;
 
 const BLOCK_BYTES = 64;
 
+// Reused by every call (the hash is synchronous: no two calls share them at once). A server
+// hashes a 60-byte key and GUID per connection; this spares that the garbage of each.
+const schedule = new Uint32Array(80);
+const SCRATCH_BYTES = 2 * BLOCK_BYTES;
+const scratch = new Uint8Array(SCRATCH_BYTES);
+const scratchView = new DataView(scratch.buffer);
+
 /**
  * Hashes `message` with SHA-1.
  *
@@ -20,13 +27,14 @@ const BLOCK_BYTES = 64;
 export function sha1(message: Uint8Array): Uint8Array {
   // FIPS 180-4 §5.1.1: append 0x80, pad with zeros to 56 mod 64, then the bit length as 64 bits.
   const paddedLength = Math.ceil((message.length + 9) / BLOCK_BYTES) * BLOCK_BYTES;
-  const padded = new Uint8Array(paddedLength);
+  const small = paddedLength <= SCRATCH_BYTES;
+  const padded = small ? scratch.fill(0, 0, paddedLength) : new Uint8Array(paddedLength);
   padded.set(message);
   padded[message.length] = 0x80;
-  const tail = new DataView(padded.buffer, paddedLength - 8, 8);
+  const view = small ? scratchView : new DataView(padded.buffer);
   const bitLength = message.length * 8;
-  tail.setUint32(0, Math.floor(bitLength / 0x1_0000_0000));
-  tail.setUint32(4, bitLength >>> 0);
+  view.setUint32(paddedLength - 8, Math.floor(bitLength / 0x1_0000_0000));
+  view.setUint32(paddedLength - 4, bitLength >>> 0);
 
   // FIPS 180-4 §5.3.1: initial hash value.
   let h0 = 0x67452301;
@@ -35,8 +43,6 @@ export function sha1(message: Uint8Array): Uint8Array {
   let h3 = 0x10325476;
   let h4 = 0xc3d2e1f0;
 
-  const view = new DataView(padded.buffer);
-  const schedule = new Uint32Array(80);
   for (let block = 0; block < paddedLength; block += BLOCK_BYTES) {
     for (let t = 0; t < 16; t++) schedule[t] = view.getUint32(block + t * 4);
     for (let t = 16; t < 80; t++) {

@@ -12,7 +12,7 @@ import {
   serializeResponseHead,
   validateUpgradeRequest,
 } from '../handshake/http1.js';
-import { accept } from '../session/start.js';
+import { accept, type StartOptions } from '../session/start.js';
 import type { Handler, HandshakeInfo, Session } from '../session/types.js';
 import { SocketTransport } from '../transports/net-socket.js';
 import { nodeSessionHooks } from '../transports/node-hooks.js';
@@ -171,18 +171,37 @@ async function upgrade<Context>(job: UpgradeJob<Context>): Promise<Session<Conte
     remoteAddress: info.remoteAddress,
   };
   if (job.head.length > 0) handshake.head = job.head;
-  const session = accept<Context>(transport, handshake, job.handler, {
-    ...nodeSessionHooks,
-    ...sessionOptionsOf(options),
-    context: context as Context,
-    compression,
-  });
+  const base = startOptionsOf(options) as StartOptions<Context>;
+  const session = accept<Context>(
+    transport,
+    handshake,
+    job.handler,
+    context === undefined && compression === undefined
+      ? base
+      : { ...base, context: context as Context, compression },
+  );
   // Straight to the socket, not through the transport: a transport's first write makes its
   // flush callback, which an idle connection need not carry.
   if (!socket.destroyed && !socket.writableEnded) socket.write(response, 'latin1');
   job.register?.(session);
   if (options.activate !== false) session.activate();
   return session;
+}
+
+/**
+ * Node's hooks and the session's share of `options`, made once per options object: a server
+ * passes the same one for every connection, so a handshake makes no copy of them (as
+ * `handleUpgrade` checks an options object once, later changes to it are not seen).
+ */
+const startOptionsByOptions = new WeakMap<object, StartOptions<unknown>>();
+
+function startOptionsOf(options: UpgradeOptions<unknown>): StartOptions<unknown> {
+  let start = startOptionsByOptions.get(options);
+  if (start === undefined) {
+    start = Object.freeze({ ...nodeSessionHooks, ...sessionOptionsOf(options) });
+    startOptionsByOptions.set(options, start);
+  }
+  return start;
 }
 
 function isGone({ socket, wanted }: { socket: Duplex; wanted?: () => boolean }): boolean {

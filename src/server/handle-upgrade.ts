@@ -2,6 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { shareCommonHeaderValues } from '../handshake/headers.js';
 import type { Handler, Session } from '../session/types.js';
 import { completeUpgrade } from './complete-upgrade.js';
 import { validateSessionOptions, validateUpgradeOptions } from './options.js';
@@ -71,6 +72,8 @@ export async function handleUpgrade<Context = unknown>(
   }
   // node:http may have set an idle timeout on the socket; the session has its own.
   (socket as Partial<Socket>).setTimeout?.(0);
+  // The session keeps these headers: the usual values become shared strings, not one per request.
+  shareCommonHeaderValues(req.headers);
   return completeUpgrade({
     socket,
     request: {

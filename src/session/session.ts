@@ -18,6 +18,7 @@ import type { InflateResult, SessionCompression } from './compression.js';
 import { Liveness, type LivenessSettings, livenessSettings } from './liveness.js';
 import { resolveSessionOptions } from './options.js';
 import { SessionOutput } from './output.js';
+import { SessionFlags } from './session-flags.js';
 import {
   activateThenRead,
   onClosed,
@@ -85,7 +86,7 @@ const INPUT_BACKLOG_BYTES = 1024 * 1024;
  *   code and message; handler exception: 1011), otherwise 1006. A dropped peer is not
  *   reported to `handler.error`: it is routine, not a fault.
  */
-export class WebSocketSession<Context = unknown> implements Session<Context> {
+export class WebSocketSession<Context = unknown> extends SessionFlags implements Session<Context> {
   readonly role: 'server' | 'client';
   readonly context: Context;
   /** The handshake that created this session (path, headers, remote address), without its head. */
@@ -102,24 +103,9 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
   private readonly compression: SessionCompression | null;
   /** Outgoing messages waiting for zlib, when permessage-deflate was negotiated. */
   private readonly compressedSends: CompressedSends | null;
-  /** A received compressed message is with zlib: later events wait. */
-  private inflating = false;
   /** close() came while messages waited for zlib: sent once they are out. */
   private deferredClose: { code: number | undefined; reason: string | undefined } | null = null;
-  /** We failed the connection above the protocol (inflation): later events are dropped. */
-  private eventsDiscarded = false;
-  /** The peer ended its side (TCP FIN): ours ends after what is still due. */
-  private peerEnded = false;
-  /** Reading stopped: too many messages wait behind one with zlib. */
-  private heldForBacklog = false;
-
-  private activated = false;
-  private transportClosed = false;
-  private inTurn = false;
-  private flushScheduled = false;
   private pendingHead: Uint8Array | undefined;
-  private handlerFailed = false;
-  private transportErrorReported = false;
   /** What `handler.close` reports; the first cause wins. */
   private outcome: { code: number; reason: string } | null = null;
   /** Messages accepted by `send`, counted so a callback knows when its message was written. */
@@ -136,6 +122,7 @@ export class WebSocketSession<Context = unknown> implements Session<Context> {
    * @throws RangeError for a timeout or mark that is negative or not finite; TypeError without `handler.message`.
    */
   constructor(init: SessionInit<Context>) {
+    super();
     const options = resolveSessionOptions(init.options);
     if (typeof init.handler?.message !== 'function') {
       throw new TypeError('handler.message must be a function');
