@@ -66,6 +66,10 @@ class ChunkFeeder {
   refresh(): void {
     this.copies[this.index].set(this.set.chunks[this.index]);
   }
+  /** The chunk the next {@link next} returns. */
+  peek(): Buffer {
+    return this.copies[this.index];
+  }
   next(): Buffer {
     const chunk = this.copies[this.index];
     this.index = (this.index + 1) % this.copies.length;
@@ -73,11 +77,23 @@ class ChunkFeeder {
   }
 }
 
-/** A decoder under test: `push` one chunk; messages go to the consumer given to `make`. */
-export type DecoderFactory = (consume: MessageConsumer) => { push(chunk: Buffer): void; failure(): unknown };
+/**
+ * A decoder under test: `push` one chunk; messages go to the consumer given to `make`. `stage`,
+ * when present, runs untimed first and puts the chunk where that decoder reads it, as a socket's
+ * read does (ours reads a TCP socket straight into the kernels' memory).
+ */
+export type DecoderFactory = (consume: MessageConsumer) => {
+  stage?(chunk: Buffer): void;
+  push(chunk: Buffer): void;
+  failure(): unknown;
+};
 
-/** Our `FrameParser` + `MessageAssembler` as our Node server sets them up; `wasm: false` is the pure-TS path. */
-export function oursDecoder(wasm: boolean, delivery: Delivery): DecoderFactory {
+/**
+ * Our `FrameParser` + `MessageAssembler` as our Node server sets them up; `wasm: false` is the
+ * pure-TS path. `inPlace`: each chunk is staged (untimed, as the socket's read) in the parser's
+ * read target and parsed there, as over TCP; otherwise pushed (copied in), as over TLS or HTTP/2.
+ */
+export function oursDecoder(wasm: boolean, delivery: Delivery, inPlace = false): DecoderFactory {
   return (consume) => {
     let failure: unknown = null;
     const text = (bytes: Uint8Array, start: number, end: number) =>
@@ -96,7 +112,12 @@ export function oursDecoder(wasm: boolean, delivery: Delivery): DecoderFactory {
       wasm,
       validateUtf8: wasm ? isUtf8 : undefined,
     });
-    return { push: (chunk) => parser.push(chunk), failure: () => failure };
+    if (!inPlace) return { push: (chunk) => parser.push(chunk), failure: () => failure };
+    return {
+      stage: (chunk) => parser.readTarget().set(chunk),
+      push: (chunk) => parser.pushInPlace(chunk.length),
+      failure: () => failure,
+    };
   };
 }
 
@@ -130,7 +151,10 @@ export function decodeRunner(set: DecodeSet, make: DecoderFactory): Runner {
     counts.bytes += data.length;
   });
   return {
-    prepare: () => feeder.refresh(),
+    prepare: () => {
+      feeder.refresh();
+      decoder.stage?.(feeder.peek());
+    },
     run: () => decoder.push(feeder.next()),
     get count() {
       return counts.count;
@@ -148,7 +172,11 @@ export function decodeRunner(set: DecodeSet, make: DecoderFactory): Runner {
 export function decodeDigest(set: DecodeSet, make: DecoderFactory): PayloadDigest {
   const digest = new PayloadDigest();
   const decoder = make((data) => digest.add(data));
-  for (const chunk of set.chunks) decoder.push(Buffer.from(chunk));
+  for (const chunk of set.chunks) {
+    const copy = Buffer.from(chunk);
+    decoder.stage?.(copy);
+    decoder.push(copy);
+  }
   const failure = decoder.failure();
   if (failure) throw new Error(`the decoder failed: ${String(failure)}`);
   return digest;
@@ -157,7 +185,7 @@ export function decodeDigest(set: DecodeSet, make: DecoderFactory): PayloadDiges
 /** An encoder under test: the chunks of one final binary frame of `payload`. */
 export type Encoder = (payload: Buffer) => Uint8Array[];
 
-/** Our `encodeFrame` with the hooks our Node client passes (bufferutil's masking from 1 KiB, when installed). */
+/** Our `encodeFrame` with the hooks our Node client passes (bufferutil's masking from 64 B, when installed). */
 export const oursEncoder =
   (mask: boolean): Encoder =>
   (payload) =>

@@ -47,8 +47,9 @@ do the same work (counts, bytes and SHA-256 of what it delivered or echoed).
            wss:// HTTP/1.1 connections to the same wasmws server (wasmws's client as load)
 
 Options:
-  --peers LIST         peers to compare (comma-separated). codec: wasmws, wasmws-ts, ws
-                       (default all); echo, deflate: wasmws, ws, wasmws/ws (default),
+  --peers LIST         peers to compare (comma-separated). codec: wasmws (decode reads
+                       in place, as over TCP), wasmws-push (chunks copied in, as over TLS),
+                       wasmws-ts, ws (default all); echo, deflate: wasmws, ws, wasmws/ws (default),
                        serve-workers1, serve-workers2, and for deflate memory
                        wasmws:lean (window bits 12, memLevel 4) and wasmws:no-takeover
   --peer FILE          also compare the adapter module FILE (repeatable; see the README):
@@ -155,8 +156,8 @@ function codecPeers(values: Values, report: Report): string[] {
   const peers = list<string>(
     values,
     'peers',
-    ['wasmws', 'wasmws-ts', 'ws'],
-    ['wasmws', 'wasmws-ts', 'ws', 'wasmws/ws'],
+    ['wasmws', 'wasmws-push', 'wasmws-ts', 'ws'],
+    ['wasmws', 'wasmws-push', 'wasmws-ts', 'ws', 'wasmws/ws'],
   );
   if (peers.includes('wasmws/ws'))
     report.notes.push('wasmws/ws runs the wasmws codec: its rows are the wasmws rows.');

@@ -87,7 +87,7 @@ describe('wasmws bench codec --quick', () => {
         const peers = rows.map((r) => `${r.peer}${r.aa ? ' A/A' : ''}`).sort();
         const expected =
           section === 'decode' && condition === undefined
-            ? ['wasmws', 'wasmws-ts', 'ws#2 A/A']
+            ? ['wasmws', 'wasmws-push', 'wasmws-ts', 'ws#2 A/A']
             : ['wasmws', 'ws#2 A/A'];
         expect(peers, `${section} ${condition ?? ''}`).toEqual(expected);
         expect(rows.every((r) => r.base === 'ws')).toBe(true);
