@@ -256,6 +256,7 @@ describe('installing the tarball into a fresh project', () => {
       row.aa,
     ]);
     expect(rows).toEqual([
+      ['wasmws-push', 'wasmws', false],
       ['wasmws-ts', 'wasmws', false],
       ['wasmws#2', 'wasmws', true],
     ]);
