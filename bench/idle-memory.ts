@@ -1,7 +1,7 @@
 // Memory per idle server connection, server by server, each in a fresh process: our
 // `createServer`, `handleUpgrade` on a node:http server, `wasmws/ws`'s `WebSocketServer` and
 // `ws`'s. The clients are bare sockets that do the opening handshake and then send nothing
-// (bench/echo/idle.ts), in a process of their own. Per connection: heap+external and RSS
+// (src/bench/wire.ts's openIdle), in this process. Per connection: heap+external and RSS
 // without a forced GC (after the server has been quiet for `--settle` ms) and after forced GCs.
 // Rounds are interleaved (each kind once per round, the order rotated) and medians reported.
 //
@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { getHeapSpaceStatistics, writeHeapSnapshot } from 'node:v8';
+import { type IdleConnections, openIdle } from '../src/bench/wire.js';
 import { answerRequests, Child, notifyParent } from './echo/ipc.js';
 
 const KINDS = ['ours', 'upgrade', 'face', 'ws'] as const;
@@ -195,7 +196,12 @@ interface Measured {
 }
 
 const SCRIPT = new URL(import.meta.url);
-const LOAD_SCRIPT = new URL('./echo/load-process.js', import.meta.url);
+
+/** Drops every connection (no closing handshake: the server sees them go at once). */
+function dropIdle(connections: IdleConnections): void {
+  for (const socket of connections.sockets) socket.destroy();
+  connections.sockets = [];
+}
 
 const js = (m: NodeJS.MemoryUsage): number => m.heapUsed + m.external;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -223,20 +229,20 @@ async function measure(
   const { child: server, ready } = await Child.start(SCRIPT, ['serve', kind, rootArg], {
     execArgv: ['--expose-gc', ...serverFlags],
   });
-  const { child: clients } = await Child.start(LOAD_SCRIPT, []);
+  let clients: IdleConnections | null = null;
   try {
     const url = ready.url as string;
     // Code loaded and caches filled on first use belong to "before", not to the connections.
-    await clients.request({ type: 'idle-open', url, count: 100, batch: 100 }, 60_000);
-    await clients.request({ type: 'idle-drop' }, 10_000);
+    dropIdle(await openIdle(url, 100, 100));
     await awaitConnections(server, 0);
     // "Before" after forced GCs, so the warm-up's garbage is not counted against the connections.
     const before = (await server.request({ type: 'memory', gc: true }, 30_000)).memory as NodeJS.MemoryUsage;
     const snapBefore = snapshot
       ? ((await server.request({ type: 'snapshot', name: 'before' }, 120_000)).path as string)
       : '';
-    const opened = await clients.request({ type: 'idle-open', url, count, batch: 250 }, 300_000);
-    const connections = opened.opened as number;
+    const opened = await openIdle(url, count, 250);
+    clients = opened;
+    const connections = opened.sockets.length;
     if (opened.failed !== 0)
       throw new Error(`${spec}: ${opened.failed} connections failed: ${opened.firstError}`);
     const held = await awaitConnections(server, connections);
@@ -261,10 +267,9 @@ async function measure(
         unlinkSync(snapAfter);
       }
     }
-    await clients.request({ type: 'idle-drop' }, 30_000);
     return result;
   } finally {
-    await clients.stop();
+    if (clients !== null) dropIdle(clients);
     await server.stop();
   }
 }

@@ -2,12 +2,12 @@
 // and sent nothing, held by `createServer` and by `handleUpgrade` on a node:http server, each
 // server in a process of its own (bench/idle-memory.ts's `serve` mode, from dist/: `npm test`
 // builds first) so that the test runner's heap is not counted. The clients are bare sockets
-// in this process (bench/echo/idle.ts). Heap+external per connection is measured after
+// in this process (src/bench/wire.ts's openIdle). Heap+external per connection is measured after
 // forced GCs, the compiled code the JIT added meanwhile left out, reported, and bounded.
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { dropIdleConnections, type IdleConnections, openIdleConnections } from '../../bench/echo/idle.js';
 import { Child } from '../../bench/echo/ipc.js';
+import { type IdleConnections, openIdle } from '../../src/bench/wire.js';
 
 const SCRIPT = new URL('../../dist/bench/idle-memory.js', import.meta.url);
 const DIST = new URL('../../dist/', import.meta.url);
@@ -31,8 +31,14 @@ interface Sample {
 let server: Child | null = null;
 let idle: IdleConnections | null = null;
 
+/** Drops every connection (no closing handshake: the server sees them go at once). */
+function dropIdle(connections: IdleConnections): void {
+  for (const socket of connections.sockets) socket.destroy();
+  connections.sockets = [];
+}
+
 afterEach(async () => {
-  if (idle !== null) dropIdleConnections(idle);
+  if (idle !== null) dropIdle(idle);
   idle = null;
   await server?.stop();
   server = null;
@@ -64,12 +70,12 @@ describe('an idle server connection', () => {
       server = started.child;
       const url = started.ready.url as string;
 
-      idle = await openIdleConnections(url, WARM_UP, WARM_UP);
-      dropIdleConnections(idle);
+      idle = await openIdle(url, WARM_UP, WARM_UP);
+      dropIdle(idle);
       expect(await heldConnections(server, 0)).toBe(0);
       const before = await sample(server);
 
-      idle = await openIdleConnections(url, CONNECTIONS, 250);
+      idle = await openIdle(url, CONNECTIONS, 250);
       expect(idle.failed, idle.firstError).toBe(0);
       expect(await heldConnections(server, CONNECTIONS)).toBe(CONNECTIONS);
       const after = await sample(server);
