@@ -13,9 +13,8 @@ import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
 import { appendHeaderValue, type HeaderList, type HeaderMap } from '../handshake/headers.js';
 import type { ResponseHead } from '../handshake/response-head.js';
-import type { Clock } from '../session/types.js';
 import { ConnectError, type ConnectPhase, socketFailure } from './connect-error.js';
-import type { UpgradedSocket } from './opening-handshake.js';
+import type { OpeningOptions, UpgradedSocket } from './opening-handshake.js';
 import type { WebSocketTarget } from './websocket-url.js';
 
 /** node's `createConnection`: returns the socket, or calls back with it. */
@@ -33,17 +32,10 @@ export interface HttpRequestShape {
   request?: http.RequestOptions | undefined;
 }
 
-/** Options of {@link openHandshakeOverHttp}. */
-export interface HttpOpeningOptions extends HttpRequestShape {
+/** Options of {@link openHandshakeOverHttp}: the raw path's, with headers instead of a written head. */
+export interface HttpOpeningOptions extends HttpRequestShape, Omit<OpeningOptions, 'request'> {
   /** The request's headers in order, the handshake's own (Host first) included. */
   headers: HeaderList;
-  timeout: number;
-  /** node's `maxHeaderSize` for the answer. */
-  maxHead: number;
-  maxErrorBody: number;
-  clock: Clock;
-  tls: tls.ConnectionOptions;
-  signal: AbortSignal | undefined;
 }
 
 /** Sends the upgrade request with `http.request` and waits for the 101. */

@@ -41,17 +41,17 @@ import { RSV1_BIT } from '../../assembly/rfc6455.js';
 import { errorFromKernel, WebSocketError } from './errors.js';
 import { arenaTraffic } from './fallback/arena-access.js';
 import { type FramePiece, type FrameSink, retainPiece } from './frame-piece.js';
-import { acquireKernels, type KernelLease, readTargetLease } from './kernel-pool.js';
+import {
+  acquireKernels,
+  type KernelLease,
+  READ_TARGET,
+  READ_TARGET_BYTES,
+  readTargetLease,
+} from './kernel-pool.js';
 import { takeStateSlot } from './parser-state-slots.js';
 import { cutCodePoint, sequenceLength } from './utf8-seam.js';
 
-/**
- * Where {@link FrameParser.readTarget} starts in the arena: after room for the bytes a parser
- * holds back between pushes (at most MAX_DEFERRED_BYTES), which go just before the new ones.
- */
-const READ_TARGET = WINDOW + 256;
-/** The most bytes one {@link FrameParser.pushInPlace} takes: the rest of the window. */
-export const READ_TARGET_BYTES = WINDOW_BYTES - 256;
+export { READ_TARGET_BYTES } from './kernel-pool.js';
 
 /** Default `maxFrame`: 16 MiB. */
 export const DEFAULT_MAX_FRAME = 16 * 1024 * 1024;
@@ -238,7 +238,7 @@ export class FrameParser {
 
   /** The {@link readTarget} of parsers made with `wasm: preferWasm`, without making one. */
   static readTargetFor(preferWasm: boolean): Uint8Array {
-    return readTargetLease(preferWasm).kernels.bytes.subarray(READ_TARGET, READ_TARGET + READ_TARGET_BYTES);
+    return readTargetLease(preferWasm).readTarget;
   }
 
   /**

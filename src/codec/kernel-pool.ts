@@ -1,6 +1,7 @@
 // Hands out kernels with their arena for the length of one synchronous operation.
 // There is one WebAssembly instance; a caller that needs kernels while it is in use
 // (a sink that parses another stream from inside a callback) gets a pure-TS arena.
+import { WINDOW, WINDOW_BYTES } from '../../assembly/layout.js';
 import { FramePiece } from './frame-piece.js';
 import { createFallbackKernels, createWasmKernels, type Kernels } from './kernels.js';
 
@@ -13,15 +14,30 @@ export interface KernelLease {
   readonly view: DataView;
   /** The piece object parsers fill while delivering from this arena. */
   readonly piece: FramePiece;
+  /** The part of the window a reader may write the next bytes into (one view, shared by every parser of this arena). */
+  readonly readTarget: Uint8Array;
   release(): void;
 }
+
+/**
+ * Where a lease's {@link KernelLease.readTarget} starts: after room for the bytes a parser
+ * holds back between pushes (at most MAX_DEFERRED_BYTES), which go just before the new ones.
+ */
+export const READ_TARGET = WINDOW + 256;
+/** The most bytes one read into a read target takes: the rest of the window. */
+export const READ_TARGET_BYTES = WINDOW_BYTES - 256;
 
 class Lease implements KernelLease {
   readonly view: DataView;
   readonly piece = new FramePiece();
   busy = false;
+  private target: Uint8Array | null = null;
   constructor(readonly kernels: Kernels) {
     this.view = new DataView(kernels.bytes.buffer, kernels.bytes.byteOffset, kernels.bytes.byteLength);
+  }
+  get readTarget(): Uint8Array {
+    this.target ??= this.kernels.bytes.subarray(READ_TARGET, READ_TARGET + READ_TARGET_BYTES);
+    return this.target;
   }
   release(): void {
     this.busy = false;
